@@ -1,0 +1,73 @@
+"""Jensen's bound and the naive estimate, checked against the exact log p(x) of the conjugate models."""
+import math
+
+import pytest
+import torch
+
+from vicourse import (DiagonalGaussian, GaussianMean, elbo, elbo_with_entropy, log_weights, monte_carlo,
+                      naive_log_marginal)
+from conftest import gen
+from test_models import linear_model, random_q
+
+F64 = torch.float64
+
+
+def test_elbo_at_the_exact_posterior_is_log_marginal_with_zero_variance():
+    """q = p(z|x) makes every weight equal p(x): the bound is tight and its estimate has no variance."""
+    model = GaussianMean(2, 0.5, 1.0, 0.5, dtype=F64)
+    _, x = model.sample(5, generator=gen(0))
+    log_w = log_weights(model, model.posterior(x), x, 64, generator=gen(1))
+    assert log_w.shape == (64, 5)
+    torch.testing.assert_close(elbo(log_w), model.log_marginal(x), rtol=0, atol=1e-12)
+    assert (log_w.var(0) < 1e-20).all()
+
+
+@pytest.mark.parametrize("make", [lambda: GaussianMean(2, 0.5, 1.0, 0.5, dtype=F64), linear_model])
+def test_monte_carlo_elbo_matches_closed_form_and_is_below_log_marginal(make):
+    """Seeded: both estimators of the ELBO within 5 standard errors of the closed form, which is ≤ log p(x)."""
+    model = make()
+    _, x = model.sample(4, generator=gen(2))
+    q = random_q(4, model.latent_dim)
+    with torch.no_grad():
+        exact = model.elbo_exact(q, x)
+        estimate = monte_carlo(log_weights(model, q, x, 20_000, generator=gen(3)))
+        assert (exact < model.log_marginal(x)).all()
+        assert ((estimate.value - exact).abs() < 5 * estimate.standard_error).all()
+        z = q.sample(20_000, generator=gen(4))
+        joint = monte_carlo(model.log_joint(x, z))
+        seed_form = elbo_with_entropy(model, q, x, 20_000, generator=gen(4))
+        torch.testing.assert_close(seed_form, joint.value + q.entropy())
+        assert ((seed_form - exact).abs() < 5 * joint.standard_error).all()
+
+
+def test_naive_estimate_is_unbiased_for_p_of_x():
+    """Seeded: the mean of p̂(x)/p(x) over 4,000 repeats is within 5 standard errors of 1."""
+    model = GaussianMean(1, 0.0, 1.0, 0.5, dtype=F64)
+    x = torch.tensor([[0.4]], dtype=F64).expand(4000, 1)
+    ratio = (naive_log_marginal(model, x, 10, generator=gen(5)) - model.log_marginal(x)).exp()
+    assert abs(ratio.mean() - 1) < 5 * ratio.std() / math.sqrt(len(ratio))
+
+
+def test_naive_estimate_matches_the_closed_form_variance():
+    """Seeded: Var[p̂/p] with S samples is naive_relative_variance / S (5 standard errors)."""
+    model = GaussianMean(2, 0.0, 1.0, 0.5, dtype=F64)
+    x = torch.tensor([[0.5, -0.5]], dtype=F64).expand(20_000, 2)
+    ratio = (naive_log_marginal(model, x, 8, generator=gen(6)) - model.log_marginal(x)).exp()
+    sq = (ratio - 1).square()
+    expected = model.naive_relative_variance(x[:1])[0] / 8
+    assert abs(sq.mean() - expected) < 5 * sq.std() / math.sqrt(len(sq))
+
+
+def test_bound_errors():
+    model = GaussianMean(2, dtype=F64)
+    x = torch.zeros(3, 2, dtype=F64)
+    with pytest.raises(ValueError, match=r"q must have loc of shape \(N, K\) = \(3, 2\), one row per datapoint, got \(1, 2\)"):
+        log_weights(model, DiagonalGaussian(torch.zeros(1, 2, dtype=F64), torch.zeros(1, 2, dtype=F64)), x, 4)
+    with pytest.raises(TypeError, match=r"q must be a vicourse.DiagonalGaussian, got Normal"):
+        log_weights(model, torch.distributions.Normal(0, 1), x, 4)
+    with pytest.raises(ValueError, match=r"log_w must have shape \(S, N\), got \(3,\)"):
+        elbo(torch.zeros(3))
+    with pytest.raises(ValueError, match=r"values must have shape \(S, \.\.\.\) with S ≥ 2 draws first, got \(1, 3\)"):
+        monte_carlo(torch.zeros(1, 3))
+    with pytest.raises(ValueError, match=r"num_samples must be a positive int, got -2"):
+        naive_log_marginal(model, x, -2)

@@ -1,0 +1,70 @@
+import re
+
+import pytest
+import torch
+
+import vicourse
+from vicourse import runtime
+
+
+def test_default_device_prefers_cuda_then_cpu(monkeypatch):
+    monkeypatch.delenv("VICOURSE_DEVICE", raising=False)
+    expected = "cuda" if torch.cuda.is_available() else "cpu"
+    if expected == "cpu" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+        expected = "mps"
+    assert vicourse.default_device().type == expected
+
+
+def test_default_device_environment_override(monkeypatch):
+    monkeypatch.setenv("VICOURSE_DEVICE", "cpu")
+    assert vicourse.default_device() == torch.device("cpu")
+
+
+def test_default_device_rejects_nonsense(monkeypatch):
+    monkeypatch.setenv("VICOURSE_DEVICE", "gpu-please")
+    with pytest.raises(ValueError, match=r"VICOURSE_DEVICE must name a torch device .* got 'gpu-please'"):
+        vicourse.default_device()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_default_device_rejects_missing_cuda(monkeypatch):
+    monkeypatch.setenv("VICOURSE_DEVICE", "cuda")
+    with pytest.raises(ValueError, match="torch sees no CUDA device here; unset it or set it to 'cpu'"):
+        vicourse.default_device()
+
+
+def test_make_generator_replays(device):
+    a = torch.randn(5, generator=vicourse.make_generator(3, device), device=device)
+    b = torch.randn(5, generator=vicourse.make_generator(3, device), device=device)
+    c = torch.randn(5, generator=vicourse.make_generator(4, device), device=device)
+    torch.testing.assert_close(a, b)
+    assert not torch.equal(a, c)
+    assert vicourse.make_generator(0, device).device.type == device.type
+
+
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+def test_make_generator_rejects_bad_seed(seed):
+    with pytest.raises(ValueError, match=re.escape(f"seed must be a non-negative int, got {seed!r}.")):
+        vicourse.make_generator(seed)
+
+
+def test_seed_everything_seeds_global_torch():
+    vicourse.seed_everything(7)
+    a = torch.rand(3)
+    vicourse.seed_everything(7)
+    torch.testing.assert_close(a, torch.rand(3))
+
+
+def test_smoke_switch(monkeypatch):
+    monkeypatch.delenv("VICOURSE_SMOKE", raising=False)
+    assert not runtime.smoke()
+    monkeypatch.setenv("VICOURSE_SMOKE", "1")
+    assert runtime.smoke()
+    monkeypatch.setenv("VICOURSE_SMOKE", "0")
+    assert not runtime.smoke()
+
+
+def test_describe_names_versions_and_device():
+    line = vicourse.describe(torch.device("cpu"))
+    assert f"torch {torch.__version__}" in line and line.endswith("device cpu")
+    assert "vicourse" in line and "ipywidgets" in line
