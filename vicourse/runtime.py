@@ -21,8 +21,12 @@ DEVICE_VARIABLE = "VICOURSE_DEVICE"
 SMOKE_VARIABLE = "VICOURSE_SMOKE"
 
 
-def default_device() -> torch.device:
+def default_device(*, need_float64: bool = False) -> torch.device:
     """The fastest device here: cuda, then mps, then cpu. Set VICOURSE_DEVICE to override.
+
+    Args:
+        need_float64: skip Apple's mps, which has no float64 (the chapters that check identities to
+            1e-10 need it).
 
     Returns:
         a torch.device.
@@ -42,7 +46,7 @@ def default_device() -> torch.device:
         return device
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    if not need_float64 and getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
 
