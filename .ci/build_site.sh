@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Build the site: install what it needs, execute every chapter, build HTML with warnings as errors.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source .ci/install.sh
+log=$(mktemp)
+status=0
+"$PYTHON" -m jupyter_book build . -W -n --keep-going 2>&1 | tee "$log" || status=$?
+echo
+echo "Chapter execution times (budget: 60 s each on a 2-core CPU):"
+grep -o "book/[0-9A-Za-z_]*\.ipynb: Executed notebook in [0-9.]* seconds" "$log" | sed 's/^/  /' || echo "  (no chapter was executed)"
+rm -f "$log"
+if [ "$status" -ne 0 ]; then
+    echo "The site build failed (exit $status): see the warnings above." >&2
+    exit "$status"
+fi
+echo "The site is at: $(pwd)/_build/html/index.html"

@@ -1,0 +1,75 @@
+"""Every figure function returns an Axes, accepts ax=, and refuses bad input with a clear message."""
+import matplotlib.pyplot as plt
+import pytest
+import torch
+from matplotlib import animation
+from matplotlib.axes import Axes
+
+from vicourse import DiagonalGaussian, GaussianMean, GaussianMixture, LinearGaussian, plots
+from conftest import gen
+
+F64 = torch.float64
+
+
+@pytest.fixture(autouse=True)
+def close_figures():
+    yield
+    plt.close("all")
+
+
+def test_marginal_plots(device):
+    mixture = GaussianMixture(torch.zeros(2, dtype=F64), torch.tensor([[-1.0], [1.0]], dtype=F64),
+                              torch.zeros(2, 1, dtype=F64)).to(device)
+    _, x = mixture.sample(200, generator=gen(0, device))
+    ax = plots.plot_marginal_1d(mixture, x)
+    assert isinstance(ax, Axes) and len(ax.lines) == 3  # p(x) and one line per component
+    linear = LinearGaussian(torch.tensor([[1.0], [0.5]], dtype=F64, device=device))
+    _, x2 = linear.sample(100, generator=gen(1, device))
+    fig, ax = plt.subplots()
+    assert plots.plot_marginal_2d(linear, x2, ax=ax) is ax
+
+
+def test_posterior_panel_and_animation():
+    model = GaussianMean(1, dtype=F64)
+    x = torch.tensor([[0.5]], dtype=F64)
+    q = model.posterior(x)
+    ax = plots.plot_posterior_and_q(model, x, q)
+    assert "gap = 0.000" in ax.get_title() or "gap = -0.000" in ax.get_title()
+    anim = plots.animate_q(model, x, [0.0, 0.4], [0.0, -0.5])
+    assert isinstance(anim, animation.FuncAnimation)
+    assert "<img" in anim.to_jshtml()
+    with pytest.raises(ValueError, match=r"x must be one datapoint, shape \(1, D\)"):
+        plots.plot_posterior_and_q(model, torch.zeros(2, 1, dtype=F64), q)
+    with pytest.raises(ValueError, match=r"locs and log_scales must be non-empty and of equal length, got 2 and 1"):
+        plots.animate_q(model, x, [0.0, 1.0], [0.0])
+
+
+def test_bound_summary_falls_back_to_sampling_without_a_closed_form():
+    model = GaussianMean(1, dtype=F64)
+    x = torch.tensor([[0.5]], dtype=F64)
+    q = DiagonalGaussian(torch.tensor([[0.1]], dtype=F64), torch.tensor([[-0.3]], dtype=F64))
+    exact = plots.bound_summary(model, x, q)
+
+    class NoClosedForm(GaussianMean):
+        elbo_exact = property(lambda self: (_ for _ in ()).throw(AttributeError))
+
+    sampled = plots.bound_summary(NoClosedForm(1, dtype=F64), x, q)
+    assert abs(sampled["ELBO"] - exact["ELBO"]) < 0.05 and sampled["gap"] > 0
+
+
+def test_landscape_and_ellipses():
+    locs, log_scales = torch.linspace(-1, 1, 5), torch.linspace(-1, 0, 4)
+    ax = plots.plot_landscape(locs, log_scales, torch.randn(5, 4), label="ELBO", marker=(0.0, -0.5))
+    assert ax.get_title() == "ELBO"
+    with pytest.raises(ValueError, match=r"values must have shape \(L, M\) = \(5, 4\), got \(4, 5\)"):
+        plots.plot_landscape(locs, log_scales, torch.randn(4, 5))
+    linear = LinearGaussian(torch.tensor([[1.0, 0.8], [0.5, 0.7]], dtype=F64))
+    x = torch.tensor([[0.3, -0.2]], dtype=F64)
+    with torch.no_grad():
+        ax = plots.plot_gaussians_2d(linear.posterior(x), linear.best_diagonal_q(x))
+    assert len(ax.lines) == 4
+
+
+def test_trace():
+    ax = plots.plot_trace(torch.arange(5.0), label="EM")
+    assert len(ax.lines) == 1 and ax.get_legend() is not None
