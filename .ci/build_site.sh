@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 source .ci/install.sh
 log=$(mktemp)
 status=0
-"$PYTHON" -m jupyter_book build . -W -n --keep-going 2>&1 | tee "$log" || status=$?
+"$PYTHON" -c "from jupyter_book.cli.main import main; main()" build . -W -n --keep-going 2>&1 | tee "$log" || status=$?
 echo
 echo "Chapter execution times (budget: 60 s each on a 2-core CPU):"
 grep -o "book/[0-9A-Za-z_]*\.ipynb: Executed notebook in [0-9.]* seconds" "$log" | sed 's/^/  /' || echo "  (no chapter was executed)"
