@@ -83,9 +83,8 @@ def smoke() -> bool:
 
 def describe(device: torch.device | None = None) -> str:
     """One line with the versions that matter and the device the chapter will use."""
-    names = ["vicourse", "torch", "numpy", "matplotlib", "ipywidgets"]
-    parts = [f"Python {platform.python_version()}"]
-    for name in names:
+    parts = [f"Python {platform.python_version()}", f"torch {torch.__version__}"]  # torch's own, e.g. 2.11.0+cu130
+    for name in ["vicourse", "numpy", "matplotlib", "ipywidgets"]:
         try:
             parts.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
