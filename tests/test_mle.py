@@ -65,3 +65,8 @@ def test_mle_errors():
         fit_em(start(), x, num_steps=0)
     with pytest.raises(ValueError, match=r"lr must be a positive finite number, got -0.1"):
         fit_gradient(start(), x, lr=-0.1)
+    far = GaussianMixture(torch.zeros(2, dtype=F64), torch.tensor([[0.0], [1e4]], dtype=F64), torch.zeros(2, 1, dtype=F64))
+    with pytest.raises(FloatingPointError, match=r"components \[1\] have no responsibility left \(N_c = 0\)"):
+        em_step(far, x)
+    with pytest.raises(FloatingPointError, match=r"the log-likelihood became nan at step 0 \(lr=0.05\); try a smaller lr"):
+        fit_gradient(start(), torch.full((4, 1), float("nan"), dtype=F64))

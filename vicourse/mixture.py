@@ -28,7 +28,7 @@ class GaussianMixture(LatentModel):
     Chapter: 1 (and 2).
     """
 
-    latent_dim = 1
+    latent_dim = 1  # one label per datapoint; z is (S, N), not (S, N, K)
 
     def __init__(self, logits: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor):
         super().__init__()

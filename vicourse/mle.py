@@ -75,6 +75,10 @@ def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3)
                         f"got {type(model).__name__}; use fit_gradient for other models.")
     r = model.posterior(x)  # (N, C), E-step
     counts = r.sum(0)  # (C,)
+    if not bool((counts > 0).all()):
+        empty = (counts <= 0).nonzero()[:, 0].tolist()
+        raise FloatingPointError(f"components {empty} have no responsibility left (N_c = 0), so the M-step would "
+                                 f"divide by zero; start EM again with their loc nearer the data.")
     loc = (r.T @ x) / counts[:, None]  # (C, D)
     var = (r[:, :, None] * (x[:, None, :] - loc).square()).sum(0) / counts[:, None]  # (N, C, D) -> (C, D)
     model.logits.copy_((counts / x.shape[0]).log())

@@ -19,8 +19,8 @@ def _ipywidgets():
     return ipywidgets
 
 
-def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, log_scale: float = 0.0, z_range=(-3.0, 3.0)):
-    """Sliders for μ and log σ of q(z) = N(μ, σ²) against the exact posterior of one datapoint.
+def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z_range=(-3.0, 3.0)):
+    """Sliders for μ and σ of q(z) = N(μ, σ²) against the exact posterior of one datapoint.
 
     The figure's title shows log p(x), the ELBO and the gap; they update as the sliders move. The last
     numbers shown are also kept in the returned widget's `summary` dict.
@@ -37,9 +37,9 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, log_scale: float = 0.
     reference = model.reference()
     state: dict[str, float] = {}
 
-    def draw(loc: float, log_scale: float):
-        q = DiagonalGaussian(torch.tensor([[loc]], dtype=reference.dtype, device=reference.device),
-                             torch.tensor([[log_scale]], dtype=reference.dtype, device=reference.device))
+    def draw(loc: float, scale: float):
+        q = DiagonalGaussian.from_scale(torch.tensor([[loc]], dtype=reference.dtype, device=reference.device),
+                                        torch.tensor([[scale]], dtype=reference.dtype, device=reference.device))
         fig, ax = plt.subplots(figsize=(6, 3.6))
         plots.plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax)
         state.clear()
@@ -49,8 +49,8 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, log_scale: float = 0.
     sliders = dict(
         loc=widgets.FloatSlider(value=loc, min=z_range[0], max=z_range[1], step=0.05, description="μ",
                                 continuous_update=False),
-        log_scale=widgets.FloatSlider(value=log_scale, min=-3.0, max=1.0, step=0.05, description="log σ",
-                                      continuous_update=False),
+        scale=widgets.FloatSlider(value=scale, min=0.05, max=2.5, step=0.01, description="σ",
+                                  continuous_update=False),
     )
     explorer = widgets.interactive(draw, **sliders)
     explorer.summary = state
