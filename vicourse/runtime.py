@@ -15,7 +15,6 @@ from importlib import metadata
 import numpy as np
 import torch
 
-from . import _checks
 
 DEVICE_VARIABLE = "VICOURSE_DEVICE"
 SMOKE_VARIABLE = "VICOURSE_SMOKE"
@@ -90,7 +89,6 @@ def describe(device: torch.device | None = None) -> str:
         except metadata.PackageNotFoundError:
             parts.append(f"{name} (not installed)")
     device = default_device() if device is None else device
-    _checks.choice("device.type", device.type, ("cpu", "cuda", "mps"))
     if device.type == "cuda":
         parts.append(f"device cuda ({torch.cuda.get_device_name(device)})")
     else:
