@@ -37,12 +37,14 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
     reference = model.reference()
     state: dict[str, float] = {}
 
+    def make_q(loc: float, scale: float) -> DiagonalGaussian:
+        return DiagonalGaussian.from_scale(torch.tensor([[loc]], dtype=reference.dtype, device=reference.device),
+                                           torch.tensor([[scale]], dtype=reference.dtype, device=reference.device))
+
     def draw(loc: float, scale: float):
-        q = DiagonalGaussian.from_scale(torch.tensor([[loc]], dtype=reference.dtype, device=reference.device),
-                                        torch.tensor([[scale]], dtype=reference.dtype, device=reference.device))
+        q = make_q(loc, scale)
         fig, ax = plt.subplots(figsize=(6, 3.6))
         plots.plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax)
-        state.clear()
         state.update(plots.bound_summary(model, x, q))
         plt.show()
 
@@ -52,6 +54,7 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
         scale=widgets.FloatSlider(value=scale, min=0.05, max=2.5, step=0.01, description="σ",
                                   continuous_update=False),
     )
+    state.update(plots.bound_summary(model, x, make_q(loc, scale)))  # ipywidgets 7 first draws on display, 8 at once
     explorer = widgets.interactive(draw, **sliders)
     explorer.summary = state
     return explorer
