@@ -32,6 +32,12 @@ def _like(model) -> dict:
     return dict(dtype=reference.dtype, device=reference.device)
 
 
+def point_q(model, loc: float, scale: float) -> DiagonalGaussian:
+    """q(z) = N(loc, scale²) for one datapoint of a 1-D latent, on the model's dtype and device.   Shapes: (1, 1)."""
+    like = _like(model)
+    return DiagonalGaussian.from_scale(torch.tensor([[float(loc)]], **like), torch.tensor([[float(scale)]], **like))
+
+
 def plot_marginal_1d(model, x_samples: torch.Tensor, *, bins: int = 60, ax=None):
     """Histogram of samples x ~ p(x) against the exact density p(x); a mixture also shows its terms π_c N(x; μ_c, σ_c²).
 
@@ -121,12 +127,10 @@ def animate_q(model, x: torch.Tensor, locs, log_scales, *, z_range=(-3.0, 3.0), 
     if len(locs) != len(log_scales) or len(locs) == 0:
         raise ValueError(f"locs and log_scales must be non-empty and of equal length, got {len(locs)} and {len(log_scales)}.")
     fig, ax = plt.subplots(figsize=(6, 3.6))
-    reference = model.reference()
 
     def draw(frame: int):
         ax.clear()
-        q = DiagonalGaussian(torch.tensor([[float(locs[frame])]], dtype=reference.dtype, device=reference.device),
-                             torch.tensor([[float(log_scales[frame])]], dtype=reference.dtype, device=reference.device))
+        q = point_q(model, locs[frame], math.exp(log_scales[frame]))
         plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax)
         return ()
 

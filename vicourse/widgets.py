@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import torch
 
-from .gaussian import DiagonalGaussian
-
 
 def _ipywidgets():
     try:
@@ -34,15 +32,10 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
 
     widgets = _ipywidgets()
     model.check_x(x)
-    reference = model.reference()
     state: dict[str, float] = {}
 
-    def make_q(loc: float, scale: float) -> DiagonalGaussian:
-        return DiagonalGaussian.from_scale(torch.tensor([[loc]], dtype=reference.dtype, device=reference.device),
-                                           torch.tensor([[scale]], dtype=reference.dtype, device=reference.device))
-
     def draw(loc: float, scale: float):
-        q = make_q(loc, scale)
+        q = plots.point_q(model, loc, scale)
         fig, ax = plt.subplots(figsize=(6, 3.6))
         plots.plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax)
         state.update(plots.bound_summary(model, x, q))
@@ -54,7 +47,7 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
         scale=widgets.FloatSlider(value=scale, min=0.05, max=2.5, step=0.01, description="σ",
                                   continuous_update=False),
     )
-    state.update(plots.bound_summary(model, x, make_q(loc, scale)))  # ipywidgets 7 first draws on display, 8 at once
+    state.update(plots.bound_summary(model, x, plots.point_q(model, loc, scale)))  # ipywidgets 7 first draws on display, 8 at once
     explorer = widgets.interactive(draw, **sliders)
     explorer.summary = state
     return explorer
