@@ -1,5 +1,7 @@
-"""Shared fixtures. Statistical tests are seeded and use tolerances in standard errors (5 SE unless said),
-so a failure is reproducible and a false alarm has probability below 1e-6 per check."""
+"""Shared fixtures. Statistical tests are seeded and use tolerances in standard errors (5 SE unless
+said), so a failure is reproducible and a false alarm has probability below 1e-6 per check.
+"""
+
 import matplotlib
 import pytest
 import torch

@@ -1,5 +1,7 @@
-"""The book's guards: every chapter in _toc.yml is run by nbval, notebooks are committed without outputs,
-and every chapter starts with the Colab setup cell and links the modules it uses."""
+"""The book's guards: every chapter in _toc.yml is run by nbval, notebooks are committed without
+outputs, and every chapter starts with the Colab setup cell and links the modules it uses.
+"""
+
 import json
 import re
 import subprocess
@@ -13,36 +15,59 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def toc_chapters() -> list[Path]:
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [chapter["file"] for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
-             for chapter in part["chapters"]]
+    files = [
+        chapter["file"]
+        for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
+        for chapter in part["chapters"]
+    ]
     return [ROOT / f"{name}.ipynb" for name in files]
 
 
 def test_every_toc_chapter_exists_and_is_collected_by_nbval():
-    """The same pytest configuration as the test command (pyproject's addopts and testpaths) must collect every chapter."""
+    """The same pytest configuration as the test command (pyproject's addopts and testpaths) must
+    collect every chapter.
+    """
     chapters = toc_chapters()
     assert len(chapters) >= 4
     missing = [str(p) for p in chapters if not p.is_file()]
     assert not missing, f"chapters listed in _toc.yml but not found: {missing}"
-    listing = subprocess.run([sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=300)
+    listing = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     collected = {line.split("::")[0] for line in listing.stdout.splitlines() if ".ipynb::" in line}
-    not_collected = [str(p.relative_to(ROOT)) for p in chapters if str(p.relative_to(ROOT)) not in collected]
-    assert not not_collected, f"chapters in _toc.yml that the nbval run does not collect: {not_collected}\n{listing.stdout[-2000:]}"
+    not_collected = [
+        str(p.relative_to(ROOT)) for p in chapters if str(p.relative_to(ROOT)) not in collected
+    ]
+    assert not not_collected, (
+        f"chapters in _toc.yml that the nbval run does not collect: {not_collected}\n"
+        f"{listing.stdout[-2000:]}"
+    )
 
 
 def test_notebooks_are_committed_without_outputs():
     for path in toc_chapters():
         cells = json.loads(path.read_text())["cells"]
-        dirty = [i for i, c in enumerate(cells) if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])]
-        assert not dirty, f"{path.name}: cells {dirty} have stored outputs; clear them before committing"
+        dirty = [
+            i
+            for i, c in enumerate(cells)
+            if c["cell_type"] == "code" and (c["outputs"] or c["execution_count"])
+        ]
+        assert not dirty, (
+            f"{path.name}: cells {dirty} have stored outputs; clear them before committing"
+        )
 
 
 def test_chapters_start_with_the_guarded_colab_setup_and_link_their_modules():
     for path in toc_chapters():
         cells = json.loads(path.read_text())["cells"]
         first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
-        assert 'if "google.colab" in sys.modules:' in first_code and "%pip install" in first_code, path.name
+        assert 'if "google.colab" in sys.modules:' in first_code and "%pip install" in first_code, (
+            path.name
+        )
         assert "vicourse.describe(" in first_code, path.name
         text = "".join("".join(c["source"]) for c in cells if c["cell_type"] == "markdown")
         linked = set(re.findall(r"vicourse/(\w+)\.py", text))
@@ -56,10 +81,19 @@ def test_chapters_start_with_the_guarded_colab_setup_and_link_their_modules():
 
 
 def test_every_claim_cell_is_hidden_but_executed():
-    """Cells that assert the text's claims are tagged remove-cell: off the page, still run by the build and nbval."""
+    """Cells that assert the text's claims are tagged remove-cell: off the page, still run by the
+    build and nbval.
+    """
     for path in toc_chapters():
         cells = json.loads(path.read_text())["cells"]
-        checks = [c for c in cells if c["cell_type"] == "code" and "remove-cell" in c.get("metadata", {}).get("tags", [])]
+        checks = [
+            c
+            for c in cells
+            if c["cell_type"] == "code" and "remove-cell" in c.get("metadata", {}).get("tags", [])
+        ]
         assert checks and all("assert" in "".join(c["source"]) for c in checks), path.name
-        assert not any("skip-execution" in c.get("metadata", {}).get("tags", []) or "nbval-skip" in
-                       c.get("metadata", {}).get("tags", []) for c in cells), path.name
+        assert not any(
+            "skip-execution" in c.get("metadata", {}).get("tags", [])
+            or "nbval-skip" in c.get("metadata", {}).get("tags", [])
+            for c in cells
+        ), path.name

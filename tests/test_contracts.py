@@ -1,13 +1,27 @@
-"""Device and dtype follow the inputs: every public function, float32 and float64, on every device present."""
+"""Device and dtype follow the inputs: every public function, float32 and float64, on every device
+present.
+"""
+
 import importlib
 import pkgutil
 
 import torch
+from conftest import gen
 
 import vicourse
-from vicourse import (DiagonalGaussian, GaussianMean, GaussianMixture, LinearGaussian, elbo, elbo_with_entropy,
-                      kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo, log_weights, naive_log_marginal)
-from conftest import gen
+from vicourse import (
+    DiagonalGaussian,
+    GaussianMean,
+    GaussianMixture,
+    LinearGaussian,
+    elbo,
+    elbo_with_entropy,
+    kl_diag_gaussians,
+    kl_diag_to_full,
+    kl_monte_carlo,
+    log_weights,
+    naive_log_marginal,
+)
 
 
 def same(t, dtype, device):
@@ -17,19 +31,31 @@ def same(t, dtype, device):
 def test_models_bounds_and_kl_keep_dtype_and_device(device, dtype):
     g = gen(0, device)
     conjugate = GaussianMean(2, 0.1, 1.0, 0.5, dtype=dtype, device=device)
-    linear = LinearGaussian(torch.randn(3, 2, generator=gen(1), dtype=dtype).to(device), noise_scale=0.5)
-    mixture = GaussianMixture(torch.zeros(2, dtype=dtype), torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=dtype),
-                              torch.zeros(2, 2, dtype=dtype)).to(device)
+    linear = LinearGaussian(
+        torch.randn(3, 2, generator=gen(1), dtype=dtype).to(device), noise_scale=0.5
+    )
+    mixture = GaussianMixture(
+        torch.zeros(2, dtype=dtype),
+        torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=dtype),
+        torch.zeros(2, 2, dtype=dtype),
+    ).to(device)
     for model in (conjugate, linear, mixture):
-        z, x = model.sample(4, generator=g)
+        _z, x = model.sample(4, generator=g)
         same(x, dtype, device)
         same(model.log_marginal(x), dtype, device)
     for model in (conjugate, linear):
         _, x = model.sample(4, generator=g)
-        q = DiagonalGaussian(torch.zeros(4, 2, dtype=dtype, device=device), torch.zeros(4, 2, dtype=dtype, device=device))
-        for value in (elbo(log_weights(model, q, x, 3, generator=g)), elbo_with_entropy(model, q, x, 3, generator=g),
-                      naive_log_marginal(model, x, 3, generator=g), model.elbo_exact(q, x),
-                      kl_monte_carlo(q, q.log_prob, 3, generator=g).value):
+        q = DiagonalGaussian(
+            torch.zeros(4, 2, dtype=dtype, device=device),
+            torch.zeros(4, 2, dtype=dtype, device=device),
+        )
+        for value in (
+            elbo(log_weights(model, q, x, 3, generator=g)),
+            elbo_with_entropy(model, q, x, 3, generator=g),
+            naive_log_marginal(model, x, 3, generator=g),
+            model.elbo_exact(q, x),
+            kl_monte_carlo(q, q.log_prob, 3, generator=g).value,
+        ):
             assert value.shape == (4,)
             same(value, dtype, device)
     same(conjugate.naive_relative_variance(x[:, :2]), dtype, device)

@@ -1,12 +1,13 @@
-"""Every figure function returns an Axes, accepts ax=, and refuses bad input with a clear message."""
+"""Every figure function returns an Axes, accepts ax=, and refuses bad input clearly."""
+
 import matplotlib.pyplot as plt
 import pytest
 import torch
+from conftest import gen
 from matplotlib import animation
 from matplotlib.axes import Axes
 
 from vicourse import DiagonalGaussian, GaussianMean, GaussianMixture, LinearGaussian, plots
-from conftest import gen
 
 F64 = torch.float64
 
@@ -18,14 +19,17 @@ def close_figures():
 
 
 def test_marginal_plots(device):
-    mixture = GaussianMixture(torch.zeros(2, dtype=F64), torch.tensor([[-1.0], [1.0]], dtype=F64),
-                              torch.zeros(2, 1, dtype=F64)).to(device)
+    mixture = GaussianMixture(
+        torch.zeros(2, dtype=F64),
+        torch.tensor([[-1.0], [1.0]], dtype=F64),
+        torch.zeros(2, 1, dtype=F64),
+    ).to(device)
     _, x = mixture.sample(200, generator=gen(0, device))
     ax = plots.plot_marginal_1d(mixture, x)
     assert isinstance(ax, Axes) and len(ax.lines) == 3  # p(x) and one line per component
     linear = LinearGaussian(torch.tensor([[1.0], [0.5]], dtype=F64, device=device))
     _, x2 = linear.sample(100, generator=gen(1, device))
-    fig, ax = plt.subplots()
+    _fig, ax = plt.subplots()
     assert plots.plot_marginal_2d(linear, x2, ax=ax) is ax
 
 
@@ -40,7 +44,9 @@ def test_posterior_panel_and_animation():
     assert "<img" in anim.to_jshtml()
     with pytest.raises(ValueError, match=r"x must be one datapoint, shape \(1, D\)"):
         plots.plot_posterior_and_q(model, torch.zeros(2, 1, dtype=F64), q)
-    with pytest.raises(ValueError, match=r"locs and log_scales must be non-empty and of equal length, got 2 and 1"):
+    with pytest.raises(
+        ValueError, match=r"locs and log_scales must be non-empty and of equal length, got 2 and 1"
+    ):
         plots.animate_q(model, x, [0.0, 1.0], [0.0])
 
 
@@ -61,7 +67,9 @@ def test_landscape_and_ellipses():
     locs, log_scales = torch.linspace(-1, 1, 5), torch.linspace(-1, 0, 4)
     ax = plots.plot_landscape(locs, log_scales, torch.randn(5, 4), label="ELBO", marker=(0.0, -0.5))
     assert ax.get_title() == "ELBO"
-    with pytest.raises(ValueError, match=r"values must have shape \(L, M\) = \(5, 4\), got \(4, 5\)"):
+    with pytest.raises(
+        ValueError, match=r"values must be of shape \(L, M\) = \(5, 4\), got \(4, 5\)"
+    ):
         plots.plot_landscape(locs, log_scales, torch.randn(4, 5))
     linear = LinearGaussian(torch.tensor([[1.0, 0.8], [0.5, 0.7]], dtype=F64))
     x = torch.tensor([[0.3, -0.2]], dtype=F64)

@@ -10,7 +10,11 @@ from vicourse import runtime
 def test_default_device_prefers_cuda_then_cpu(monkeypatch):
     monkeypatch.delenv("VICOURSE_DEVICE", raising=False)
     expected = "cuda" if torch.cuda.is_available() else "cpu"
-    if expected == "cpu" and getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+    if (
+        expected == "cpu"
+        and getattr(torch.backends, "mps", None)
+        and torch.backends.mps.is_available()
+    ):
         expected = "mps"
     assert vicourse.default_device().type == expected
 
@@ -22,14 +26,19 @@ def test_default_device_environment_override(monkeypatch):
 
 def test_default_device_rejects_nonsense(monkeypatch):
     monkeypatch.setenv("VICOURSE_DEVICE", "gpu-please")
-    with pytest.raises(ValueError, match=r"VICOURSE_DEVICE must name a torch device .* got 'gpu-please'"):
+    with pytest.raises(
+        ValueError,
+        match=r"VICOURSE_DEVICE must be a torch device such as 'cpu' .* got 'gpu-please'; unset it",
+    ):
         vicourse.default_device()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
 def test_default_device_rejects_missing_cuda(monkeypatch):
     monkeypatch.setenv("VICOURSE_DEVICE", "cuda")
-    with pytest.raises(ValueError, match="torch sees no CUDA device here; unset it or set it to 'cpu'"):
+    with pytest.raises(
+        ValueError, match="got 'cuda', but torch sees no CUDA device; unset it, or set it to 'cpu'"
+    ):
         vicourse.default_device()
 
 
@@ -42,9 +51,11 @@ def test_make_generator_replays(device):
     assert vicourse.make_generator(0, device).device.type == device.type
 
 
-@pytest.mark.parametrize("seed", [-1, 1.5, "0", True])
+@pytest.mark.parametrize("seed", [-1, 1.5, "0", True, 2**32])
 def test_make_generator_rejects_bad_seed(seed):
-    with pytest.raises(ValueError, match=re.escape(f"seed must be a non-negative int, got {seed!r}.")):
+    with pytest.raises(
+        ValueError, match=re.escape(f"seed must be an int from 0 to 2**32 − 1, got {seed!r}")
+    ):
         vicourse.make_generator(seed)
 
 
@@ -65,6 +76,8 @@ def test_smoke_switch(monkeypatch):
 
 
 def test_describe_names_versions_and_device():
-    line = vicourse.describe(torch.device("cpu"))
-    assert f"torch {torch.__version__}" in line and line.endswith("device cpu")
-    assert "vicourse" in line and "ipywidgets" in line
+    text = vicourse.describe(torch.device("cpu"))
+    assert f"torch {torch.__version__}" in text and text.endswith("\ndevice cpu")
+    assert "vicourse" in text and "ipywidgets" in text
+    assert max(map(len, text.splitlines())) <= 79  # fits the book's code column
+    assert max(map(len, vicourse.describe("cpu", width=40).splitlines())) <= 40

@@ -1,7 +1,9 @@
 """The built site reads offline: every page that uses MathJax loads it from a file inside the build.
 
-Needs the site built first (the README's build command). .ci/run builds it and sets VICOURSE_REQUIRE_SITE=1,
-so there a missing build fails instead of skipping."""
+Needs the site built first (the README's build command). .ci/run builds it and sets
+VICOURSE_REQUIRE_SITE=1, so there a missing build fails instead of skipping.
+"""
+
 import os
 import re
 from pathlib import Path
@@ -26,9 +28,13 @@ def test_every_mathjax_script_is_a_file_in_the_build(pages):
     with_math = 0
     for page in pages:
         for src in SCRIPT.findall(page.read_text(encoding="utf-8")):
-            assert not src.startswith(("http:", "https:", "//")), f"{page.name} loads MathJax from the network: {src}"
+            assert not src.startswith(("http:", "https:", "//")), (
+                f"{page.name} loads MathJax from the network: {src}"
+            )
             target = (page.parent / src.split("?")[0]).resolve()
-            assert target.is_file(), f"{page.relative_to(HTML)} points at {src}, which is not in the build"
+            assert target.is_file(), (
+                f"{page.relative_to(HTML)} points at {src}, which is not in the build"
+            )
             with_math += 1
     assert with_math >= 4
 
@@ -44,4 +50,6 @@ def test_every_chapter_page_has_mathjax_and_the_colab_button(pages):
 
 
 def test_mathjax_fonts_ship_with_the_site(pages):
-    assert list((HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff"))
+    assert list(
+        (HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")
+    )

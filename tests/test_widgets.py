@@ -5,7 +5,8 @@ import torch
 from vicourse import GaussianMean
 
 ipywidgets = pytest.importorskip("ipywidgets")
-# ipywidgets 7.7 (Colab's version) calls APIs that today's ipykernel and logging deprecate; not ours to fix.
+# ipywidgets 7.7 (Colab's version) calls APIs that today's ipykernel and logging deprecate; not ours
+# to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 from vicourse import widgets  # noqa: E402
 
@@ -24,5 +25,7 @@ def test_explore_q_updates_its_numbers_when_a_slider_moves():
     explorer.children[1].value = round(posterior.scale.item(), 2)  # the σ slider
     explorer.update()
     assert explorer.summary["gap"] < first_gap and explorer.summary["gap"] < 1e-3
-    torch.testing.assert_close(torch.tensor(explorer.summary["log p(x)"], dtype=F64), model.log_marginal(x)[0])
+    torch.testing.assert_close(
+        torch.tensor(explorer.summary["log p(x)"], dtype=F64), model.log_marginal(x)[0]
+    )
     plt.close("all")

@@ -12,11 +12,23 @@ Read the modules in the order of the derivation:
     plots.py     matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py   ipywidgets explorers (import explicitly: from vicourse import widgets)
 
-Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); functions return
-quantities to maximize; every sampler takes a keyword-only `generator=`; device and dtype follow the inputs.
+Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); functions
+return quantities to maximize; every sampler takes a keyword-only `generator=`; device and
+dtype follow the inputs; bad arguments raise ArgumentError (a ValueError) or
+ArgumentTypeError (also a TypeError), naming the argument, what was expected, what came, and
+the fix.
 """
+
 from . import runtime
-from .bounds import MonteCarloEstimate, elbo, elbo_with_entropy, log_weights, monte_carlo, naive_log_marginal
+from ._checks import ArgumentError, ArgumentTypeError, FitError
+from .bounds import (
+    MonteCarloEstimate,
+    elbo,
+    elbo_with_entropy,
+    log_weights,
+    monte_carlo,
+    naive_log_marginal,
+)
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
 from .mixture import GaussianMixture
@@ -27,8 +39,31 @@ from .runtime import default_device, describe, make_generator, seed_everything, 
 __version__ = "0.1.0"
 
 __all__ = [
-    "DiagonalGaussian", "GaussianMean", "GaussianMixture", "LatentModel", "LinearGaussian", "MonteCarloEstimate",
-    "default_device", "describe", "elbo", "elbo_with_entropy", "em_step", "expected_log_joint", "fit_em",
-    "fit_gradient", "kl_diag_gaussians", "kl_diag_to_full", "kl_monte_carlo", "log_weights", "make_generator",
-    "monte_carlo", "naive_log_marginal", "runtime", "seed_everything", "smoke",
+    "ArgumentError",
+    "ArgumentTypeError",
+    "DiagonalGaussian",
+    "FitError",
+    "GaussianMean",
+    "GaussianMixture",
+    "LatentModel",
+    "LinearGaussian",
+    "MonteCarloEstimate",
+    "default_device",
+    "describe",
+    "elbo",
+    "elbo_with_entropy",
+    "em_step",
+    "expected_log_joint",
+    "fit_em",
+    "fit_gradient",
+    "kl_diag_gaussians",
+    "kl_diag_to_full",
+    "kl_monte_carlo",
+    "log_weights",
+    "make_generator",
+    "monte_carlo",
+    "naive_log_marginal",
+    "runtime",
+    "seed_everything",
+    "smoke",
 ]

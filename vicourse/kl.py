@@ -5,9 +5,10 @@
 Shapes: every KL is (N,) for q of shape (N, K).
 Chapter 4, "The KL identity" (book/04_kl_identity.ipynb).
 """
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 
@@ -15,18 +16,41 @@ from . import _checks
 from .bounds import MonteCarloEstimate, monte_carlo
 from .gaussian import DiagonalGaussian
 
+_FIX_Q = "build q with vicourse.DiagonalGaussian(loc, log_scale)"
+
+
+def _batch_shape(q_loc: torch.Tensor, p_loc: torch.Tensor, p_name: str) -> None:
+    """q and p have the same K and batch shapes that broadcast."""
+    if p_loc.shape[-1] != q_loc.shape[-1]:
+        _checks.fail(
+            p_name,
+            f"a distribution over K = {q_loc.shape[-1]} dimensions, like q",
+            f"one over {p_loc.shape[-1]}",
+            "compare distributions of the same latent variable",
+        )
+    try:
+        torch.broadcast_shapes(q_loc.shape, p_loc.shape)
+    except RuntimeError:
+        _checks.fail(
+            p_name,
+            f"of a batch shape that broadcasts with q's {tuple(q_loc.shape[:-1])}",
+            str(tuple(p_loc.shape[:-1])),
+            "give p one row per datapoint, or a single row",
+        )
+    _checks.like(f"{p_name}.loc", p_loc, "q", q_loc)
+
 
 def kl_diag_gaussians(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
     """KL(q ‖ p) for two diagonal Gaussians, in closed form:
 
-        Σ_k [ ½ (μ_q − μ_p)²/σ_p² + ½ (σ_q²/σ_p² − 1) − log(σ_q/σ_p) ]
+        Σ_k [ ½ (μ_q,k − μ_p,k)²/σ_p,k² + ½ (σ_q,k²/σ_p,k² − 1) − log(σ_q,k/σ_p,k) ]
 
-    ½ expm1(2 Δ) − Δ with Δ = log σ_q − log σ_p is the middle terms written so that they stay accurate
-    when σ_q ≈ σ_p.   Shapes: (N, K), (N, K) -> (N,).   Chapter: 4.
+    ½ expm1(2 Δ) − Δ with Δ = log σ_q − log σ_p is the middle terms written so that they stay
+    accurate when σ_q ≈ σ_p.   Shapes: (N, K), (N, K) (or broadcastable) -> (N,).   Chapter: 4.
     """
-    for name, value in (("q", q), ("p", p)):
-        if not isinstance(value, DiagonalGaussian):
-            raise TypeError(f"{name} must be a vicourse.DiagonalGaussian, got {type(value).__name__}.")
+    _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
+    _checks.instance("p", p, DiagonalGaussian, _FIX_Q)
+    _batch_shape(q.loc, p.loc, "p")
     diff_log_scale = q.log_scale - p.log_scale
     mahalanobis = ((q.loc - p.loc) / p.scale).square()
     return (0.5 * mahalanobis + 0.5 * torch.expm1(2 * diff_log_scale) - diff_log_scale).sum(-1)
@@ -37,29 +61,59 @@ def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNorm
 
         ½ [ tr(Σ⁻¹ diag σ²) + (m − μ)ᵀ Σ⁻¹ (m − μ) − K + log det Σ − Σ_k log σ_k² ]
 
-    Shapes: q (N, K), p.loc (N, K) -> (N,).   Chapter: 4 (the linear-Gaussian model's posterior).
+    Shapes: q (N, K), p.loc (N, K) -> (N,).   Chapter: 4 (the linear-Gaussian posterior).
     """
-    if not isinstance(p, torch.distributions.MultivariateNormal):
-        raise TypeError(f"p must be a torch.distributions.MultivariateNormal, got {type(p).__name__}.")
+    _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
+    _checks.instance(
+        "p", p, torch.distributions.MultivariateNormal, "e.g. LinearGaussian.posterior(x)"
+    )
+    _batch_shape(q.loc, p.loc, "p")
     precision = p.precision_matrix  # (..., K, K)
     diff = p.loc - q.loc  # (N, K)
     trace = (precision.diagonal(dim1=-2, dim2=-1) * q.scale.square()).sum(-1)
     mahalanobis = (diff.unsqueeze(-2) @ precision @ diff.unsqueeze(-1))[..., 0, 0]
     log_det_p = 2 * p.scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
-    return 0.5 * (trace + mahalanobis - q.loc.shape[-1] + log_det_p - 2 * q.log_scale.sum(-1))
+    return 0.5 * (trace + mahalanobis - q.latent_dim + log_det_p - 2 * q.log_scale.sum(-1))
 
 
-def kl_monte_carlo(q: DiagonalGaussian, log_p: Callable[[torch.Tensor], torch.Tensor], num_samples: int, *,
-                   generator: torch.Generator | None = None) -> MonteCarloEstimate:
+def kl_monte_carlo(
+    q: DiagonalGaussian,
+    log_p: Callable[[torch.Tensor], torch.Tensor],
+    num_samples: int,
+    *,
+    generator: torch.Generator | None = None,
+) -> MonteCarloEstimate:
     """KL(q ‖ p) ≈ (1/S) Σ_s [log q(z_s) − log p(z_s)], z_s ~ q, with its standard error.
 
+    The draws are reparameterized (z = μ + σ ε), so the value's gradient with respect to q's
+    parameters is an unbiased estimate of the KL's gradient.
+
     Args:
-        log_p: maps z (S, N, K) to log p(z) (S, N); p need not be normalized, but then the answer is
-            shifted by log of p's normalizer (for p(z|x) ∝ p(x, z) the shift is log p(x)).
+        log_p: maps z (S, N, K) to log p(z) (S, N); p need not be normalized, but then the
+            answer is shifted by log of p's normalizer (for p(z|x) ∝ p(x, z): by log p(x)).
 
     Shapes: -> value (N,), standard_error (N,).   Chapter: 4.
     """
+    _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
     if not callable(log_p):
-        raise TypeError(f"log_p must be a function z -> log p(z), got {type(log_p).__name__}.")
-    z = q.sample(_checks.positive_int("num_samples", num_samples), generator=generator)  # (S, N, K)
-    return monte_carlo(q.log_prob(z) - log_p(z))
+        _checks.fail(
+            "log_p",
+            "a function z -> log p(z)",
+            _checks.describe_value(log_p),
+            "pass e.g. posterior.log_prob or lambda z: model.log_joint(x, z)",
+            kind=_checks.ArgumentTypeError,
+        )
+    if _checks.positive_int("num_samples", num_samples) < 2:
+        _checks.fail("num_samples", "at least 2", "1", "a standard error needs two draws")
+    z = q.rsample(num_samples, generator=generator)  # (S, N, K)
+    log_p_z = log_p(z)
+    expected = z.shape[:-1]
+    if not isinstance(log_p_z, torch.Tensor) or log_p_z.shape != expected:
+        _checks.fail(
+            "log_p",
+            f"a function returning a tensor of shape (S, N) = {tuple(expected)} for z of "
+            f"shape {tuple(z.shape)}",
+            f"one returning {_checks.describe_value(log_p_z)}",
+            "sum log p over the latent dimension K",
+        )
+    return monte_carlo(q.log_prob(z) - log_p_z)

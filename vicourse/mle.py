@@ -1,104 +1,164 @@
-"""Maximum likelihood for latent variable models: climb (1/N) Σ_i log p_θ(x_i) directly, or by EM.
+"""Maximum likelihood for latent variable models: climb (1/N) Σ_i log p_θ(x_i), directly or by EM.
 
-    direct:  θ ← θ + α ∇_θ (1/N) Σ_i log ∫ p_θ(x_i|z) p(z) dz              (needs the integral)
-    EM:      θ ← argmax_θ (1/N) Σ_i E_{z ~ p(z|x_i)}[log p_θ(x_i, z)]     ("guess z, and pretend")
+    direct:  θ ← θ + α ∇_θ (1/N) Σ_i log ∫ p_θ(x_i|z) p(z) dz        (needs the integral)
+    EM:      θ ← argmax_θ (1/N) Σ_i E_{z ~ p_θold(z|x_i)}[log p_θ(x_i, z)], repeated
+                                                                  ("guess z, and pretend")
 
-Shapes: x is (N, D); traces are (num_steps,) tensors of the mean log-likelihood per datapoint.
+Shapes: x is (N, D). Both fitters return a trace of num_steps + 1 values of the mean
+log-likelihood per datapoint: trace[0] at the start, trace[t] after t steps (or iterations).
 Chapter 2, "Maximum likelihood and the intractable integral" (book/02_maximum_likelihood.ipynb).
 """
+
 from __future__ import annotations
 
 import torch
 
 from . import _checks
 from .mixture import GaussianMixture
+from .models import LatentModel
 
 
-def fit_gradient(model, x: torch.Tensor, *, num_steps: int = 200, lr: float = 0.05) -> torch.Tensor:
-    """Gradient ascent (Adam) on the exact mean log-likelihood (1/N) Σ_i log p_θ(x_i).
+def _mean_log_likelihood(model: LatentModel, x: torch.Tensor) -> torch.Tensor:
+    return model.log_marginal(x).mean()
 
-    Works for any model here with parameters and an exact `log_marginal` (the mixture, LinearGaussian).
+
+def fit_gradient(
+    model: LatentModel, x: torch.Tensor, *, num_steps: int = 200, lr: float = 0.05
+) -> torch.Tensor:
+    """Gradient ascent (Adam) on the exact mean log-likelihood (1/N) Σ_i log p_θ(x_i), in place.
+
+    Works for any model here with trainable parameters and an exact `log_marginal` (the
+    mixture, LinearGaussian).
 
     Returns:
-        the mean log-likelihood before each step, a (num_steps,) tensor.
+        the mean log-likelihood at the start and after each step, a (num_steps + 1,) tensor.
 
     Chapter: 2.
     """
+    _checks.instance("model", model, LatentModel, "use GaussianMixture or LinearGaussian")
     model.check_x(x)
     num_steps = _checks.positive_int("num_steps", num_steps)
+    lr = _checks.positive("lr", lr)
     parameters = [p for p in model.parameters() if p.requires_grad]
     if not parameters:
-        raise ValueError("model must have trainable parameters; this one has none (GaussianMean keeps its "
-                         "constants as buffers): use GaussianMixture or LinearGaussian.")
-    optimizer = torch.optim.Adam(parameters, lr=_checks.positive("lr", lr))
-    trace = x.new_empty(num_steps)
-    for step in range(num_steps):
-        loss = -model.log_marginal(x).mean()
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        trace[step] = -loss.detach()
+        _checks.fail(
+            "model",
+            "a model with trainable parameters",
+            f"a {type(model).__name__}, which keeps its constants as buffers",
+            "use GaussianMixture or LinearGaussian",
+        )
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    trace = x.new_empty(num_steps + 1)
+    with _checks.values_trusted():  # x was checked above: no GPU sync inside the loop
+        for step in range(num_steps):
+            loss = -_mean_log_likelihood(model, x)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            trace[step] = -loss.detach()
+        with torch.no_grad():
+            trace[num_steps] = _mean_log_likelihood(model, x)
     bad = (~torch.isfinite(trace)).nonzero()
     if len(bad):
-        raise FloatingPointError(f"the log-likelihood became {trace[bad[0, 0]].item()} at step {bad[0, 0].item()} "
-                                 f"(lr={lr}); try a smaller lr.")
+        step = bad[0, 0].item()
+        _checks.fail(
+            "lr",
+            "small enough for the log-likelihood to stay finite",
+            f"lr={lr}, with which it became {trace[step].item()} after {step} steps",
+            "try a smaller lr",
+            kind=_checks.FitError,
+        )
     return trace
 
 
-def expected_log_joint(model: GaussianMixture, x: torch.Tensor, responsibilities: torch.Tensor) -> torch.Tensor:
-    """E_{z ~ r_i}[log p_θ(x_i, z)] = Σ_c r_ic log p_θ(x_i, z=c): the seed's expected log-likelihood.
+def expected_log_joint(
+    model: GaussianMixture, x: torch.Tensor, responsibilities: torch.Tensor
+) -> torch.Tensor:
+    """E_{z ~ r_i}[log p_θ(x_i, z)] = Σ_c r_ic log p_θ(x_i, z=c): the expected log-likelihood.
 
-    With r = p(z|x_i) computed at the current θ, this is the quantity EM's M-step maximizes.
+    With r_i = p_θold(z|x_i) computed at the current θ, this is what EM's M-step maximizes.
     Shapes: x (N, D), responsibilities (N, C) -> (N,).   Chapter: 2.
     """
-    joint = model.component_log_joint(x)
-    _checks.tensor("responsibilities", responsibilities, ndim=2, last=model.num_components,
-                   shape_hint=f"(N, C) = ({x.shape[0]}, {model.num_components})")
+    _checks.instance("model", model, GaussianMixture, "expected_log_joint sums over C labels")
+    joint = model.component_log_joint(x)  # checks x
+    n, c = x.shape[0], model.num_components
+    _checks.tensor(
+        "responsibilities",
+        responsibilities,
+        ndim=2,
+        shape_hint=f"(N, C) = ({n}, {c})",
+        fix="pass one row per datapoint, e.g. model.posterior(x)",
+    )
+    if responsibilities.shape != (n, c):
+        _checks.fail(
+            "responsibilities",
+            f"of shape (N, C) = ({n}, {c})",
+            str(tuple(responsibilities.shape)),
+            "pass one row per datapoint, e.g. model.posterior(x)",
+        )
+    _checks.like("responsibilities", responsibilities, "the model", model.reference())
+    _checks.distribution_rows("responsibilities", responsibilities)
     return (responsibilities * joint).sum(-1)
 
 
 @torch.no_grad()
 def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3) -> GaussianMixture:
-    """One EM iteration, in place: E-step r = p(z|x) at the current θ; M-step θ = argmax Σ_i E_r[log p_θ(x_i, z)].
+    """One EM iteration, in place: the E-step r = p_θold(z|x); the M-step
+    θ = argmax_θ Σ_i E_r[log p_θ(x_i, z)].
 
     The M-step has a closed form for a mixture: π_c = N_c/N, μ_c = Σ_i r_ic x_i / N_c,
-    σ_c² = Σ_i r_ic (x_i − μ_c)² / N_c with N_c = Σ_i r_ic. σ_c is kept ≥ min_scale so that a component
-    sitting on one point cannot collapse (log p(x) would go to +∞).
+    σ_c² = Σ_i r_ic (x_i − μ_c)² / N_c with N_c = Σ_i r_ic. σ_c is kept ≥ min_scale so that a
+    component sitting on one point cannot collapse (log p(x) would go to +∞).
 
     Returns:
         the same model, updated.
 
     Chapter: 2.
     """
-    if not isinstance(model, GaussianMixture):
-        raise TypeError(f"model must be a vicourse.GaussianMixture (EM's M-step here is the mixture's closed form), "
-                        f"got {type(model).__name__}; use fit_gradient for other models.")
-    r = model.posterior(x)  # (N, C), E-step
+    _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
+    min_scale = _checks.scale_in_dtype(
+        "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
+    )
+    r = model.posterior(x)  # (N, C), E-step; checks x
     counts = r.sum(0)  # (C,)
-    if not bool((counts > 0).all()):
+    if not bool((counts > 0).all()):  # always checked: a fit, not an argument, can cause it
         empty = (counts <= 0).nonzero()[:, 0].tolist()
-        raise FloatingPointError(f"components {empty} have no responsibility left (N_c = 0), so the M-step would "
-                                 f"divide by zero; start EM again with their loc nearer the data.")
+        _checks.fail(
+            "model",
+            "a mixture whose every component is responsible for some data",
+            f"components {empty} with none left (N_c = 0), so the M-step would divide by zero",
+            "start EM again with their loc nearer the data",
+            kind=_checks.FitError,
+        )
     loc = (r.T @ x) / counts[:, None]  # (C, D)
-    var = (r[:, :, None] * (x[:, None, :] - loc).square()).sum(0) / counts[:, None]  # (N, C, D) -> (C, D)
+    spread = (r[:, :, None] * (x[:, None, :] - loc).square()).sum(0)  # (N, C, D) -> (C, D)
+    var = spread / counts[:, None]
     model.logits.copy_((counts / x.shape[0]).log())
     model.loc.copy_(loc)
-    model.log_scale.copy_(0.5 * var.clamp_min(_checks.positive("min_scale", min_scale) ** 2).log())
+    model.log_scale.copy_(0.5 * var.clamp_min(min_scale**2).log())
     return model
 
 
-def fit_em(model: GaussianMixture, x: torch.Tensor, *, num_steps: int = 50, min_scale: float = 1e-3) -> torch.Tensor:
+def fit_em(
+    model: GaussianMixture, x: torch.Tensor, *, num_steps: int = 50, min_scale: float = 1e-3
+) -> torch.Tensor:
     """Run `num_steps` EM iterations in place.
 
     Returns:
-        the mean log-likelihood after each iteration, a (num_steps,) tensor. EM never lowers it.
+        the mean log-likelihood at the start and after each iteration, a (num_steps + 1,)
+        tensor. EM never lowers it (up to rounding).
 
     Chapter: 2.
     """
+    _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
+    model.check_x(x)
     num_steps = _checks.positive_int("num_steps", num_steps)
-    trace = x.new_empty(num_steps)
-    for step in range(num_steps):
-        em_step(model, x, min_scale=min_scale)
-        with torch.no_grad():
-            trace[step] = model.log_marginal(x).mean()
+    trace = x.new_empty(num_steps + 1)
+    with torch.no_grad():
+        trace[0] = _mean_log_likelihood(model, x)
+    with _checks.values_trusted():  # x was checked above
+        for step in range(1, num_steps + 1):
+            em_step(model, x, min_scale=min_scale)
+            with torch.no_grad():
+                trace[step] = _mean_log_likelihood(model, x)
     return trace

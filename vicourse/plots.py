@@ -4,6 +4,7 @@ Nothing here computes a result the text relies on; the chapters assert those. Te
 the CPU here, so the models and data may live on any device.
 Chapters 1–4 (book/*.ipynb).  Live versions of some figures are in widgets.py.
 """
+
 from __future__ import annotations
 
 import math
@@ -17,6 +18,7 @@ from . import _checks
 from .bounds import elbo, log_weights
 from .gaussian import DiagonalGaussian
 from .mixture import GaussianMixture
+from .models import LatentModel
 
 
 def _axes(ax):
@@ -28,29 +30,45 @@ def _numpy(t: torch.Tensor) -> np.ndarray:
 
 
 def _like(model) -> dict:
+    _checks.instance("model", model, LatentModel, "use a vicourse model, e.g. GaussianMean")
     reference = model.reference()
     return dict(dtype=reference.dtype, device=reference.device)
 
 
 def point_q(model, loc: float, scale: float) -> DiagonalGaussian:
-    """q(z) = N(loc, scale²) for one datapoint of a 1-D latent, on the model's dtype and device.   Shapes: (1, 1)."""
+    """q(z) = N(loc, scale²) for one datapoint of a 1-D latent, on the model's dtype and device.
+
+    Shapes: (1, 1).
+    """
     like = _like(model)
-    return DiagonalGaussian.from_scale(torch.tensor([[float(loc)]], **like), torch.tensor([[float(scale)]], **like))
+    loc = _checks.real_in_dtype("loc", _checks.real("loc", loc), like["dtype"])
+    scale = _checks.scale_in_dtype("scale", _checks.positive("scale", scale), like["dtype"])
+    return DiagonalGaussian.from_scale(
+        torch.tensor([[loc]], **like), torch.tensor([[scale]], **like)
+    )
 
 
 def plot_marginal_1d(model, x_samples: torch.Tensor, *, bins: int = 60, ax=None):
-    """Histogram of samples x ~ p(x) against the exact density p(x); a mixture also shows its terms π_c N(x; μ_c, σ_c²).
+    """Histogram of samples x ~ p(x) against the exact density p(x); a mixture also shows its
+    terms π_c N(x; μ_c, σ_c²).
 
     Shapes: x_samples (N, 1).   Chapter 1.
     """
-    ax = _axes(ax)
+    like = _like(model)
     model.check_x(x_samples)
+    ax = _axes(ax)
     data = _numpy(x_samples[:, 0])
     ax.hist(data, bins=bins, density=True, color="0.8", label=f"{len(data)} samples")
     span = data.max() - data.min()
-    grid = torch.linspace(data.min() - 0.1 * span, data.max() + 0.1 * span, 400, **_like(model))[:, None]
+    grid = torch.linspace(data.min() - 0.1 * span, data.max() + 0.1 * span, 400, **like)[:, None]
     with torch.no_grad():
-        ax.plot(_numpy(grid[:, 0]), _numpy(model.log_marginal(grid).exp()), "k", lw=2, label="exact p(x)")
+        ax.plot(
+            _numpy(grid[:, 0]),
+            _numpy(model.log_marginal(grid).exp()),
+            "k",
+            lw=2,
+            label="exact p(x)",
+        )
         if isinstance(model, GaussianMixture):
             terms = model.component_log_joint(grid).exp()  # (G, C)
             for c in range(model.num_components):
@@ -61,15 +79,26 @@ def plot_marginal_1d(model, x_samples: torch.Tensor, *, bins: int = 60, ax=None)
 
 
 def plot_marginal_2d(model, x_samples: torch.Tensor, *, ax=None, levels: int = 8):
-    """Scatter of samples x ~ p(x) in 2-D over contours of the exact log p(x).   Shapes: x_samples (N, 2).   Chapter 1."""
-    ax = _axes(ax)
+    """Scatter of samples x ~ p(x) in 2-D over contours of the exact density p(x).
+
+    Shapes: x_samples (N, 2).   Chapter 1.
+    """
+    like = _like(model)
     model.check_x(x_samples)
+    ax = _axes(ax)
     data = _numpy(x_samples)
     lo, hi = data.min(0) - 0.5, data.max(0) + 0.5
-    g0, g1 = torch.meshgrid(torch.linspace(lo[0], hi[0], 120, **_like(model)),
-                            torch.linspace(lo[1], hi[1], 120, **_like(model)), indexing="ij")
+    g0, g1 = torch.meshgrid(
+        torch.linspace(lo[0], hi[0], 120, **like),
+        torch.linspace(lo[1], hi[1], 120, **like),
+        indexing="ij",
+    )
     with torch.no_grad():
-        density = model.log_marginal(torch.stack([g0.reshape(-1), g1.reshape(-1)], -1)).exp().reshape(g0.shape)
+        density = (
+            model.log_marginal(torch.stack([g0.reshape(-1), g1.reshape(-1)], -1))
+            .exp()
+            .reshape(g0.shape)
+        )
     ax.scatter(data[:, 0], data[:, 1], s=4, alpha=0.4, color="C0", label=f"{len(data)} samples")
     ax.contour(_numpy(g0), _numpy(g1), _numpy(density), levels=levels, colors="k", linewidths=1)
     ax.set(xlabel="x₁", ylabel="x₂", aspect="equal")
@@ -78,9 +107,11 @@ def plot_marginal_2d(model, x_samples: torch.Tensor, *, ax=None, levels: int = 8
 
 
 def plot_trace(trace: torch.Tensor, *, label: str | None = None, ax=None, **style):
-    """A curve over iterations (a log-likelihood or ELBO trace).   Shapes: (T,).   Chapter 2."""
+    """A curve over iterations: trace[t] is the value after t iterations (trace[0] at the start,
+    as the fitters in mle.py return it).   Shapes: (T + 1,).   Chapter 2."""
+    _checks.tensor("trace", trace, ndim=1, shape_hint="(T + 1,)", fix="pass what fit_em returns")
     ax = _axes(ax)
-    ax.plot(np.arange(1, len(trace) + 1), _numpy(trace), label=label, **style)
+    ax.plot(np.arange(len(trace)), _numpy(trace), label=label, **style)
     ax.set(xlabel="iteration", ylabel="mean log-likelihood per datapoint")
     if label:
         ax.legend(fontsize="small")
@@ -88,7 +119,11 @@ def plot_trace(trace: torch.Tensor, *, label: str | None = None, ax=None, **styl
 
 
 def bound_summary(model, x: torch.Tensor, q: DiagonalGaussian) -> dict[str, float]:
-    """log p(x), the ELBO (closed form where the model has one, else 4096 fixed draws) and their gap, for one x."""
+    """log p(x), the ELBO (closed form where the model has one, else 4096 fixed draws) and
+    their gap, for one datapoint x of shape (1, D)."""
+    _like(model)
+    if model.check_x(x).shape[0] != 1:
+        _checks.fail("x", "one datapoint, shape (1, D)", str(tuple(x.shape)), "pass x[:1]")
     with torch.no_grad():
         log_px = float(model.log_marginal(x)[0])
         if hasattr(model, "elbo_exact"):
@@ -99,39 +134,73 @@ def bound_summary(model, x: torch.Tensor, q: DiagonalGaussian) -> dict[str, floa
     return {"log p(x)": log_px, "ELBO": bound, "gap": log_px - bound}
 
 
-def plot_posterior_and_q(model, x: torch.Tensor, q: DiagonalGaussian, *, z_range=(-3.0, 3.0), ax=None):
-    """For one datapoint and a 1-D latent: the exact posterior p(z|x) = p(x, z)/p(x) and q(z), with
-    log p(x), the ELBO and the gap in the title.   Shapes: x (1, D), q (1, 1).   Chapter 3."""
+def plot_posterior_and_q(
+    model,
+    x: torch.Tensor,
+    q: DiagonalGaussian,
+    *,
+    z_range=(-3.0, 3.0),
+    ax=None,
+    summary: dict[str, float] | None = None,
+):
+    """For one datapoint and a 1-D latent: the exact posterior p(z|x) = p(x, z)/p(x) and q(z),
+    with log p(x), the ELBO and the gap in the title (pass `summary` if you have it already).
+
+    Shapes: x (1, D), q (1, 1).   Chapter 3.
+    """
+    like = _like(model)
+    if model.latent_dim != 1:
+        _checks.fail(
+            "model",
+            "a model with a 1-D latent",
+            f"latent_dim={model.latent_dim}",
+            "this figure draws densities over one z",
+        )
+    summary = bound_summary(model, x, q) if summary is None else summary
+    low, high = _checks.interval("z_range", z_range)
+    grid = torch.linspace(low, high, 400, **like)[:, None, None]  # (G, 1, 1): points as samples
     ax = _axes(ax)
-    model.check_x(x)
-    if x.shape[0] != 1 or model.latent_dim != 1:
-        raise ValueError(f"x must be one datapoint, shape (1, D), of a model with a 1-D latent; got x of shape "
-                         f"{tuple(x.shape)} and latent_dim={model.latent_dim}.")
-    grid = torch.linspace(*z_range, 400, **_like(model))[:, None, None]  # (G, 1, 1), grid points as samples
     with torch.no_grad():
-        summary = bound_summary(model, x, q)
         posterior = (model.log_joint(x, grid) - summary["log p(x)"]).exp()[:, 0]
         density_q = q.log_prob(grid).exp()[:, 0]
     z = _numpy(grid[:, 0, 0])
     ax.plot(z, _numpy(posterior), "k", lw=2, label="p(z | x)")
     ax.fill_between(z, _numpy(density_q), color="C1", alpha=0.35, label="q(z)")
-    ax.set(xlabel="z", ylabel="density", ylim=(0, 1.15 * max(_numpy(posterior).max(), _numpy(density_q).max())),
-           title="log p(x) = {log p(x):.3f}   ELBO = {ELBO:.3f}   gap = {gap:.3f}".format(**summary))
+    ax.set(
+        xlabel="z",
+        ylabel="density",
+        ylim=(0, 1.15 * max(_numpy(posterior).max(), _numpy(density_q).max())),
+        title="log p(x) = {log p(x):.3f}   ELBO = {ELBO:.3f}   gap = {gap:.3f}".format(**summary),
+    )
     ax.legend(fontsize="small", loc="upper right")
     return ax
 
 
-def animate_q(model, x: torch.Tensor, locs, log_scales, *, z_range=(-3.0, 3.0), interval: int = 250):
-    """The static-site version of widgets.explore_q: a FuncAnimation of `plot_posterior_and_q` over
-    the (loc, log_scale) pairs given. Show it with IPython.display.HTML(anim.to_jshtml()).   Chapter 3."""
+def animate_q(
+    model, x: torch.Tensor, locs, log_scales, *, z_range=(-3.0, 3.0), interval: int = 250
+):
+    """The static-site version of widgets.explore_q: a FuncAnimation of `plot_posterior_and_q`
+    over the (loc, log_scale) pairs given. Show it with IPython.display.HTML(anim.to_jshtml()).
+
+    Chapter 3.
+    """
     if len(locs) != len(log_scales) or len(locs) == 0:
-        raise ValueError(f"locs and log_scales must be non-empty and of equal length, got {len(locs)} and {len(log_scales)}.")
+        _checks.fail(
+            "locs and log_scales",
+            "non-empty and of equal length",
+            f"{len(locs)} and {len(log_scales)}",
+            "pass one log σ per μ",
+        )
+    qs = [
+        point_q(model, loc, math.exp(log_scale))
+        for loc, log_scale in zip(locs, log_scales, strict=True)
+    ]
+    _checks.interval("z_range", z_range)
     fig, ax = plt.subplots(figsize=(6, 3.6))
 
     def draw(frame: int):
         ax.clear()
-        q = point_q(model, locs[frame], math.exp(log_scales[frame]))
-        plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax)
+        plot_posterior_and_q(model, x, qs[frame], z_range=z_range, ax=ax)
         return ()
 
     anim = animation.FuncAnimation(fig, draw, frames=len(locs), interval=interval, blit=False)
@@ -139,17 +208,37 @@ def animate_q(model, x: torch.Tensor, locs, log_scales, *, z_range=(-3.0, 3.0), 
     return anim
 
 
-def plot_landscape(locs: torch.Tensor, log_scales: torch.Tensor, values: torch.Tensor, *, ax=None,
-                   label: str = "", levels: int = 20, marker: tuple[float, float] | None = None):
+def plot_landscape(
+    locs: torch.Tensor,
+    log_scales: torch.Tensor,
+    values: torch.Tensor,
+    *,
+    ax=None,
+    label: str = "",
+    levels: int = 20,
+    marker: tuple[float, float] | None = None,
+):
     """Filled contours of a quantity over q's parameters (μ, log σ) for a 1-D latent.
 
-    Shapes: locs (L,), log_scales (M,), values (L, M).   `marker` puts a star at (μ, log σ).   Chapter 4.
+    Shapes: locs (L,), log_scales (M,), values (L, M).   `marker`: a star at (μ, log σ).
+    Chapter 4.
     """
+    _checks.tensor("locs", locs, ndim=1, shape_hint="(L,)")
+    _checks.tensor("log_scales", log_scales, ndim=1, shape_hint="(M,)")
+    wanted = (len(locs), len(log_scales))
+    _checks.tensor("values", values, ndim=2, shape_hint=f"(L, M) = {wanted}")
+    if values.shape != wanted:
+        _checks.fail(
+            "values",
+            f"of shape (L, M) = {wanted}",
+            str(tuple(values.shape)),
+            "values[l, m] belongs to (locs[l], log_scales[m])",
+        )
+    _checks.finite("values", values)
     ax = _axes(ax)
-    _checks.tensor("values", values, ndim=2, shape_hint=f"(L, M) = ({len(locs)}, {len(log_scales)})")
-    if values.shape != (len(locs), len(log_scales)):
-        raise ValueError(f"values must have shape (L, M) = ({len(locs)}, {len(log_scales)}), got {tuple(values.shape)}.")
-    filled = ax.contourf(_numpy(locs), _numpy(log_scales), _numpy(values).T, levels=levels, cmap="viridis")
+    filled = ax.contourf(
+        _numpy(locs), _numpy(log_scales), _numpy(values).T, levels=levels, cmap="viridis"
+    )
     plt.colorbar(filled, ax=ax, label=label)
     if marker is not None:
         ax.plot(*marker, "r*", ms=14, label="exact posterior")
@@ -158,19 +247,46 @@ def plot_landscape(locs: torch.Tensor, log_scales: torch.Tensor, values: torch.T
     return ax
 
 
-def plot_gaussians_2d(posterior: torch.distributions.MultivariateNormal, q: DiagonalGaussian, *, ax=None):
-    """One- and two-standard-deviation ellipses of a 2-D posterior and of a diagonal q.   Shapes: loc (1, 2).   Chapter 4."""
+def plot_gaussians_2d(
+    posterior: torch.distributions.MultivariateNormal, q: DiagonalGaussian, *, ax=None
+):
+    """One- and two-standard-deviation ellipses of a 2-D posterior and of a diagonal q.
+
+    Shapes: loc (1, 2).   Chapter 4.
+    """
+    _checks.instance(
+        "posterior",
+        posterior,
+        torch.distributions.MultivariateNormal,
+        "pass LinearGaussian.posterior(x)",
+    )
+    _checks.instance("q", q, DiagonalGaussian, "pass a DiagonalGaussian")
+    for name, loc in (("posterior", posterior.loc), ("q", q.loc)):
+        if loc.reshape(-1, loc.shape[-1]).shape[-1] != 2:
+            _checks.fail(
+                name,
+                "a distribution over 2 latent dimensions",
+                f"loc of shape {tuple(loc.shape)}",
+                "this figure draws ellipses in 2-D",
+            )
     ax = _axes(ax)
     angles = torch.linspace(0, 2 * math.pi, 200, dtype=torch.float64)
     circle = torch.stack([angles.cos(), angles.sin()], -1)  # (A, 2)
-    shapes = [(posterior.loc[0], posterior.scale_tril.reshape(-1, 2, 2)[0], "k", "p(z | x)"),
-              (q.loc[0], torch.diag(q.scale[0]), "C1", "q(z)")]
+    shapes = [
+        (posterior.loc[0], posterior.scale_tril.reshape(-1, 2, 2)[0], "k", "p(z | x)"),
+        (q.loc[0], torch.diag(q.scale[0]), "C1", "q(z)"),
+    ]
     for loc, tril, color, label in shapes:
         loc, tril = loc.detach().cpu().double(), tril.detach().cpu().double()
         for radius, style in ((1, "-"), (2, ":")):
             ellipse = loc + radius * circle @ tril.T
-            ax.plot(_numpy(ellipse[:, 0]), _numpy(ellipse[:, 1]), style, color=color,
-                    label=label if radius == 1 else None)
+            ax.plot(
+                _numpy(ellipse[:, 0]),
+                _numpy(ellipse[:, 1]),
+                style,
+                color=color,
+                label=label if radius == 1 else None,
+            )
     ax.set(xlabel="z₁", ylabel="z₂", aspect="equal")
     ax.legend(fontsize="small")
     return ax

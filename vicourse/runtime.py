@@ -1,12 +1,14 @@
-"""Where the code runs and where its randomness comes from: device choice, seeded generators, smoke mode.
+"""Where the code runs and where its randomness comes from: devices, seeded generators, smoke.
 
-    default_device(): cuda, then mps, then cpu; VICOURSE_DEVICE=cpu (or cuda, cuda:1, mps) overrides.
+    default_device(): cuda, then mps, then cpu; VICOURSE_DEVICE=cpu (or cuda:1, mps) overrides.
 
 Library code never picks a device itself: device and dtype follow the inputs. Only the chapters
 call `default_device()`, once, at the top.   Chapter: every chapter's setup cell (book/*.ipynb).
 """
+
 from __future__ import annotations
 
+import numbers
 import os
 import platform
 import random
@@ -15,56 +17,82 @@ from importlib import metadata
 import numpy as np
 import torch
 
+from . import _checks
 
 DEVICE_VARIABLE = "VICOURSE_DEVICE"
 SMOKE_VARIABLE = "VICOURSE_SMOKE"
+
+
+def _device_from_environment(wanted: str, need_float64: bool) -> torch.device:
+    fix = "unset it, or set it to 'cpu'"
+    try:
+        device = torch.device(wanted)
+    except (RuntimeError, ValueError):
+        _checks.fail(DEVICE_VARIABLE, "a torch device such as 'cpu' or 'cuda'", repr(wanted), fix)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        _checks.fail(
+            DEVICE_VARIABLE,
+            "a device torch sees here",
+            f"{wanted!r}, but torch sees no CUDA device",
+            fix,
+        )
+    if need_float64 and device.type == "mps":
+        _checks.fail(
+            DEVICE_VARIABLE,
+            "a device with float64 (this chapter checks identities to 1e-10)",
+            "'mps', which has no float64",
+            fix,
+        )
+    try:
+        return _checks.device(DEVICE_VARIABLE, device)
+    except _checks.ArgumentError as error:
+        raise _checks.ArgumentError(f"{error} (or {fix})") from None
 
 
 def default_device(*, need_float64: bool = False) -> torch.device:
     """The fastest device here: cuda, then mps, then cpu. Set VICOURSE_DEVICE to override.
 
     Args:
-        need_float64: skip Apple's mps, which has no float64 (the chapters that check identities to
-            1e-10 need it).
+        need_float64: skip Apple's mps, which has no float64 (the chapters that check
+            identities to 1e-10 need it).
 
     Returns:
-        a torch.device.
+        a torch.device that exists here.
 
     Chapter: all (setup cell).
     """
+    _checks.boolean("need_float64", need_float64)
     wanted = os.environ.get(DEVICE_VARIABLE, "").strip()
     if wanted:
-        try:
-            device = torch.device(wanted)
-        except RuntimeError as error:
-            raise ValueError(f"{DEVICE_VARIABLE} must name a torch device such as 'cpu' or 'cuda', "
-                             f"got {wanted!r}; unset it or fix its value.") from error
-        if device.type == "cuda" and not torch.cuda.is_available():
-            raise ValueError(f"{DEVICE_VARIABLE} asks for {wanted!r} but torch sees no CUDA device here; "
-                             f"unset it or set it to 'cpu'.")
-        return device
+        return _device_from_environment(wanted, need_float64)
     if torch.cuda.is_available():
         return torch.device("cuda")
-    if not need_float64 and getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+    mps = getattr(torch.backends, "mps", None)
+    if not need_float64 and mps is not None and mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
 
 
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """A torch.Generator on `device`, seeded with `seed`: pass it as `generator=` to every sampler.
+    """A torch.Generator on `device`, seeded with `seed`: pass it as `generator=` to samplers.
 
-    The same seed gives different streams on different devices; compare statistics across devices,
-    not values.   Chapter: all.
+    The same seed gives different streams on different devices; compare statistics across
+    devices, not values.   Chapter: all.
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}.")
-    generator = torch.Generator(device=torch.device(device))
-    generator.manual_seed(seed)
+    expected, fix = "an int from 0 to 2**32 − 1", "pass e.g. seed=0"
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
+        _checks.fail(
+            "seed", expected, _checks.describe_value(seed), fix, kind=_checks.ArgumentTypeError
+        )
+    if not 0 <= seed < 2**32:
+        _checks.fail("seed", expected, repr(seed), fix)
+    generator = torch.Generator(device=_checks.device("device", device))
+    generator.manual_seed(int(seed))
     return generator
 
 
 def seed_everything(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
-    """Seed Python's, NumPy's and torch's global generators, and return `make_generator(seed, device)`.
+    """Seed Python's, NumPy's and torch's global generators; return make_generator(seed, device).
 
     Chapter: all (so that a chapter's figures are the same on every run).
     """
@@ -76,21 +104,30 @@ def seed_everything(seed: int, device: torch.device | str = "cpu") -> torch.Gene
 
 
 def smoke() -> bool:
-    """True when VICOURSE_SMOKE=1: chapters then use fewer steps and samples (for quick CI checks)."""
+    """True when VICOURSE_SMOKE=1: chapters then use fewer steps and samples (quick checks)."""
     return os.environ.get(SMOKE_VARIABLE, "0").strip() not in ("", "0", "false", "False")
 
 
-def describe(device: torch.device | None = None) -> str:
-    """One line with the versions that matter and the device the chapter will use."""
-    parts = [f"Python {platform.python_version()}", f"torch {torch.__version__}"]  # torch's own, e.g. 2.11.0+cu130
+def describe(device: torch.device | str | None = None, *, width: int = 79) -> str:
+    """The versions that matter and the device the chapter will use, in lines of at most
+    `width` characters (the book's code column is 79).
+
+    Chapter: all (setup cell).
+    """
+    device = default_device() if device is None else _checks.device("device", device)
+    width = _checks.positive_int("width", width)
+    parts = [f"Python {platform.python_version()}", f"torch {torch.__version__}"]
     for name in ["vicourse", "numpy", "matplotlib", "ipywidgets"]:
         try:
             parts.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:
             parts.append(f"{name} (not installed)")
-    device = default_device() if device is None else device
-    if device.type == "cuda":
-        parts.append(f"device cuda ({torch.cuda.get_device_name(device)})")
-    else:
-        parts.append(f"device {device.type}")
-    return " | ".join(parts)
+    lines = [parts[0]]
+    for part in parts[1:]:
+        if len(lines[-1]) + 3 + len(part) <= width:
+            lines[-1] += f" | {part}"
+        else:
+            lines.append(part)
+    name = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
+    lines.append(f"device {device}{name}")
+    return "\n".join(lines)
