@@ -11,7 +11,7 @@ Two kinds of check:
 - **Value checks** (finite, positive, in range, rows that sum to 1): they read the values, which
   on a GPU waits for the device (a sync). They run in constructors and in entry points (the
   functions a reader calls once per result), and are skipped inside `values_trusted()`, which the
-  fitting loops enter after checking their data once: `finite`, `not_nan`, `positive_tensor`,
+  fitting loops enter after checking their data once: `finite`, `positive_tensor`,
   `scale_tensor`, `label_range`, `distribution_rows`. (`real`, `positive` and `scale_in_dtype`
   check Python numbers, which never sync.)
 """
@@ -23,6 +23,7 @@ import contextvars
 import math
 import numbers
 
+import numpy as np
 import torch
 
 _VALUE_CHECKS = contextvars.ContextVar("vicourse_value_checks", default=True)
@@ -140,9 +141,25 @@ def instance(name: str, value, kind: type | tuple[type, ...], fix: str):
     return value
 
 
+MAX_COUNT = 2**31 - 1  # torch sizes and indices beyond this need int64 everywhere
+
+
 def positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < 1:
-        fail(name, "a positive int", describe_value(value), f"pass an int such as {name}=100")
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        fail(
+            name,
+            "a positive int",
+            describe_value(value),
+            f"pass an int such as {name}=100",
+            kind=ArgumentTypeError,
+        )
+    if not 1 <= value <= MAX_COUNT:
+        fail(
+            name,
+            f"a positive int of at most {MAX_COUNT:,}",
+            repr(value),
+            f"pass an int such as {name}=100",
+        )
     return int(value)
 
 
@@ -284,6 +301,21 @@ def real_in_dtype(name: str, value: float, dtype_: torch.dtype) -> float:
     return value
 
 
+def reals(name: str, value) -> list[float]:
+    """A list, tuple or 1-D tensor or array of finite numbers, as a list of floats."""
+    if isinstance(value, torch.Tensor | np.ndarray):
+        value = value.tolist() if value.ndim == 1 else None
+    if not isinstance(value, list | tuple):
+        fail(
+            name,
+            "a list of numbers",
+            describe_value(value),
+            f"pass e.g. {name}=[0.0, 0.5]",
+            kind=ArgumentTypeError,
+        )
+    return [real(f"{name}[{i}]", v) for i, v in enumerate(value)]
+
+
 def interval(name: str, value) -> tuple[float, float]:
     try:
         low, high = (real(name, v) for v in value)
@@ -302,14 +334,14 @@ def interval(name: str, value) -> tuple[float, float]:
 # Value checks: read the values (a GPU sync); skipped inside values_trusted().
 
 
-def finite(name: str, value: torch.Tensor) -> torch.Tensor:
-    """Finite, and no larger in magnitude than `limit(value.dtype)`."""
+def finite(name: str, value: torch.Tensor, *, bounded: bool = True) -> torch.Tensor:
+    """Finite, and (if `bounded`: data, locations) no larger in magnitude than `limit`."""
     if checking_values() and value.numel():
         if not bool(torch.isfinite(value).all()):
             bad = value[~torch.isfinite(value)].flatten()[0].item()
             fail(name, "finite", f"a tensor holding {bad}", f"remove or replace the {bad} values")
         worst = value.detach().abs().max().item()
-        if worst > limit(value.dtype):
+        if bounded and worst > limit(value.dtype):
             fail(
                 name,
                 f"of magnitude at most {limit(value.dtype):.1e} in {value.dtype} (so "
@@ -317,17 +349,6 @@ def finite(name: str, value: torch.Tensor) -> torch.Tensor:
                 f"a value of magnitude {worst:.3g}",
                 "rescale it, or use torch.float64",
             )
-    return value
-
-
-def not_nan(name: str, value: torch.Tensor) -> torch.Tensor:
-    if checking_values() and bool(torch.isnan(value).any()):
-        fail(
-            name,
-            "free of nan",
-            f"a tensor of shape {tuple(value.shape)} holding nan",
-            f"find where the nan in {name} comes from",
-        )
     return value
 
 

@@ -40,7 +40,7 @@ def monte_carlo(values: torch.Tensor) -> MonteCarloEstimate:
             str(tuple(values.shape)),
             "a standard error needs at least two draws",
         )
-    _checks.finite("values", values)
+    _checks.finite("values", values, bounded=False)
     return MonteCarloEstimate(values.mean(0), values.std(0) / math.sqrt(values.shape[0]))
 
 
@@ -61,7 +61,8 @@ def log_weights(
 
     Shapes: x (N, D), q (N, K) -> (S, N).   Chapter: 3.
     """
-    model.check_q(q, _check_model(model, x).shape[0])
+    n = _check_model(model, x).shape[0]
+    model.check_q(q, n)
     z = q.rsample(num_samples, generator=generator)  # (S, N, K)
     return model.log_joint(x, z) - q.log_prob(z)
 
@@ -76,7 +77,7 @@ def elbo(log_w: torch.Tensor) -> torch.Tensor:
             str(tuple(log_w.shape)),
             "draw at least one sample",
         )
-    return _checks.not_nan("log_w", log_w).mean(0)
+    return _checks.finite("log_w", log_w, bounded=False).mean(0)
 
 
 def elbo_with_entropy(
@@ -92,7 +93,8 @@ def elbo_with_entropy(
     Same expectation as elbo(log_weights(...)); only the −E_q[log q] term is computed exactly.
     Shapes: (N,).   Chapter: 3.
     """
-    model.check_q(q, _check_model(model, x).shape[0])
+    n = _check_model(model, x).shape[0]
+    model.check_q(q, n)
     z = q.rsample(num_samples, generator=generator)  # (S, N, K)
     return model.log_joint(x, z).mean(0) + q.entropy()
 

@@ -116,4 +116,5 @@ def kl_monte_carlo(
             f"one returning {_checks.describe_value(log_p_z)}",
             "sum log p over the latent dimension K",
         )
+    _checks.finite("log_p(z)", log_p_z, bounded=False)
     return monte_carlo(q.log_prob(z) - log_p_z)

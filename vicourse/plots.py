@@ -110,6 +110,7 @@ def plot_trace(trace: torch.Tensor, *, label: str | None = None, ax=None, **styl
     """A curve over iterations: trace[t] is the value after t iterations (trace[0] at the start,
     as the fitters in mle.py return it).   Shapes: (T + 1,).   Chapter 2."""
     _checks.tensor("trace", trace, ndim=1, shape_hint="(T + 1,)", fix="pass what fit_em returns")
+    _checks.finite("trace", trace, bounded=False)
     ax = _axes(ax)
     ax.plot(np.arange(len(trace)), _numpy(trace), label=label, **style)
     ax.set(xlabel="iteration", ylabel="mean log-likelihood per datapoint")
@@ -184,6 +185,7 @@ def animate_q(
 
     Chapter 3.
     """
+    locs, log_scales = _checks.reals("locs", locs), _checks.reals("log_scales", log_scales)
     if len(locs) != len(log_scales) or len(locs) == 0:
         _checks.fail(
             "locs and log_scales",
@@ -195,6 +197,7 @@ def animate_q(
         point_q(model, loc, math.exp(log_scale))
         for loc, log_scale in zip(locs, log_scales, strict=True)
     ]
+    bound_summary(model, x, qs[0])  # checks x now, not when the first frame is drawn
     _checks.interval("z_range", z_range)
     fig, ax = plt.subplots(figsize=(6, 3.6))
 
@@ -223,8 +226,10 @@ def plot_landscape(
     Shapes: locs (L,), log_scales (M,), values (L, M).   `marker`: a star at (μ, log σ).
     Chapter 4.
     """
-    _checks.tensor("locs", locs, ndim=1, shape_hint="(L,)")
-    _checks.tensor("log_scales", log_scales, ndim=1, shape_hint="(M,)")
+    _checks.finite("locs", _checks.tensor("locs", locs, ndim=1, shape_hint="(L,)"))
+    _checks.finite(
+        "log_scales", _checks.tensor("log_scales", log_scales, ndim=1, shape_hint="(M,)")
+    )
     wanted = (len(locs), len(log_scales))
     _checks.tensor("values", values, ndim=2, shape_hint=f"(L, M) = {wanted}")
     if values.shape != wanted:
@@ -234,7 +239,7 @@ def plot_landscape(
             str(tuple(values.shape)),
             "values[l, m] belongs to (locs[l], log_scales[m])",
         )
-    _checks.finite("values", values)
+    _checks.finite("values", values, bounded=False)
     ax = _axes(ax)
     filled = ax.contourf(
         _numpy(locs), _numpy(log_scales), _numpy(values).T, levels=levels, cmap="viridis"
@@ -262,10 +267,10 @@ def plot_gaussians_2d(
     )
     _checks.instance("q", q, DiagonalGaussian, "pass a DiagonalGaussian")
     for name, loc in (("posterior", posterior.loc), ("q", q.loc)):
-        if loc.reshape(-1, loc.shape[-1]).shape[-1] != 2:
+        if loc.reshape(-1, loc.shape[-1]).shape != (1, 2):
             _checks.fail(
                 name,
-                "a distribution over 2 latent dimensions",
+                "one datapoint's distribution over 2 latent dimensions",
                 f"loc of shape {tuple(loc.shape)}",
                 "this figure draws ellipses in 2-D",
             )

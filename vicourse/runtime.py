@@ -96,10 +96,10 @@ def seed_everything(seed: int, device: torch.device | str = "cpu") -> torch.Gene
 
     Chapter: all (so that a chapter's figures are the same on every run).
     """
-    generator = make_generator(seed, device)
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)
+    generator = make_generator(seed, device)  # checks the seed
+    random.seed(int(seed))
+    np.random.seed(int(seed))
+    torch.manual_seed(int(seed))
     return generator
 
 

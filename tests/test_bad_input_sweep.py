@@ -1,0 +1,575 @@
+"""The principle behind test_bad_input.py, tested with hypothesis: every public function, fed one
+malformed argument at a time (a wrong type, dtype, shape or device; nan or inf at any position; a
+count, scale or number out of range; an object of the wrong kind), either returns a result free of
+nan or raises the project's ArgumentError with its message: '{name} must be …, got …; {fix}.' It
+never returns nan and never lets a raw torch or Python exception through. Malformations that can
+never be valid (nan, a wrong type, a wrong dtype, a label out of range, …) must raise.
+
+Derandomized, so CI runs the same cases every time; VICOURSE_SWEEP_EXAMPLES sets the number of
+cases per function (default 40) for a deeper local run.
+"""
+
+import math
+import os
+import re
+from dataclasses import dataclass, field
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import vicourse
+from vicourse import (
+    ArgumentError,
+    DiagonalGaussian,
+    GaussianMean,
+    GaussianMixture,
+    LinearGaussian,
+    plots,
+)
+
+F64 = torch.float64
+EXAMPLES = int(os.environ.get("VICOURSE_SWEEP_EXAMPLES", "40"))
+MESSAGE = re.compile(r"^\S.* must be .+, got .+; .+\.( \(.*\))?$", re.DOTALL)
+
+
+def gen():
+    return torch.Generator().manual_seed(0)
+
+
+def conjugate():
+    return GaussianMean(2, 0.3, 1.2, 0.6, dtype=F64)
+
+
+def linear():
+    weight = torch.tensor([[1.0, 0.5], [0.3, -0.7], [0.2, 0.1]], dtype=F64)
+    return LinearGaussian(weight, torch.tensor([0.1, -0.2, 0.3], dtype=F64), 0.5)
+
+
+def mixture():
+    return GaussianMixture(
+        torch.zeros(3, dtype=F64),
+        torch.tensor([[-2.0], [0.0], [2.0]], dtype=F64),
+        torch.full((3, 1), -0.3, dtype=F64),
+    )
+
+
+def q(n=3, k=2, dtype=F64):
+    return DiagonalGaussian(
+        torch.linspace(-1, 1, n * k, dtype=dtype).reshape(n, k),
+        torch.full((n, k), -0.2, dtype=dtype),
+    )
+
+
+def x2(n=3):
+    return torch.linspace(-1, 1, 2 * n, dtype=F64).reshape(n, 2)
+
+
+def x3(n=3):
+    return torch.linspace(-1, 1, 3 * n, dtype=F64).reshape(n, 3)
+
+
+def x1(n=3):
+    return torch.linspace(-1, 1, n, dtype=F64)[:, None]
+
+
+@dataclass
+class Case:
+    """A public callable, a factory of valid arguments, and each argument's kind."""
+
+    call: object
+    valid: object  # () -> dict of keyword arguments
+    kinds: dict = field(default_factory=dict)
+
+
+def method(factory, name):
+    """Call `name` on a fresh object made by `factory`."""
+
+    def call(**kwargs):
+        return getattr(factory(), name)(**kwargs)
+
+    call.__name__ = f"{factory.__name__}().{name}"
+    return call
+
+
+GEN = dict(generator="generator")
+CASES = {
+    "DiagonalGaussian": Case(
+        DiagonalGaussian,
+        lambda: dict(loc=torch.zeros(3, 2, dtype=F64), log_scale=torch.zeros(3, 2, dtype=F64)),
+        dict(loc="data", log_scale="data"),
+    ),
+    "DiagonalGaussian.from_scale": Case(
+        DiagonalGaussian.from_scale,
+        lambda: dict(loc=torch.zeros(3, 2, dtype=F64), scale=torch.ones(3, 2, dtype=F64)),
+        dict(loc="data", scale="data"),
+    ),
+    "q.rsample": Case(
+        method(q, "rsample"),
+        lambda: dict(num_samples=4, generator=gen()),
+        dict(num_samples="count", **GEN),
+    ),
+    "q.sample": Case(
+        method(q, "sample"),
+        lambda: dict(num_samples=4, generator=gen()),
+        dict(num_samples="count", **GEN),
+    ),
+    "q.log_prob": Case(
+        method(q, "log_prob"), lambda: dict(z=torch.zeros(5, 3, 2, dtype=F64)), dict(z="data")
+    ),
+    "GaussianMean": Case(
+        GaussianMean,
+        lambda: dict(
+            dim=2, prior_loc=0.3, prior_scale=1.2, noise_scale=0.6, dtype=F64, device="cpu"
+        ),
+        dict(
+            dim="count",
+            prior_loc="real",
+            prior_scale="positive",
+            noise_scale="positive",
+            dtype="dtype",
+            device="device",
+        ),
+    ),
+    "LinearGaussian": Case(
+        LinearGaussian,
+        lambda: dict(
+            weight=torch.ones(3, 2, dtype=F64), bias=torch.zeros(3, dtype=F64), noise_scale=0.5
+        ),
+        dict(weight="data", bias="optional_data", noise_scale="positive"),
+    ),
+    "GaussianMixture": Case(
+        GaussianMixture,
+        lambda: dict(
+            logits=torch.zeros(3, dtype=F64),
+            loc=torch.zeros(3, 1, dtype=F64),
+            log_scale=torch.zeros(3, 1, dtype=F64),
+        ),
+        dict(logits="data", loc="data", log_scale="data"),
+    ),
+    "elbo": Case(
+        vicourse.elbo, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
+    ),
+    "monte_carlo": Case(
+        vicourse.monte_carlo, lambda: dict(values=torch.ones(4, 3, dtype=F64)), dict(values="data")
+    ),
+    "kl_diag_gaussians": Case(
+        vicourse.kl_diag_gaussians, lambda: dict(q=q(), p=q()), dict(q="q", p="q")
+    ),
+    "kl_diag_to_full": Case(
+        vicourse.kl_diag_to_full,
+        lambda: dict(q=q(), p=linear().posterior(x3())),
+        dict(q="q", p="mvn"),
+    ),
+    "kl_monte_carlo": Case(
+        vicourse.kl_monte_carlo,
+        lambda: dict(q=q(), log_p=q().log_prob, num_samples=8, generator=gen()),
+        dict(q="q", log_p="callable", num_samples="count", **GEN),
+    ),
+    "fit_gradient": Case(
+        vicourse.fit_gradient,
+        lambda: dict(model=mixture(), x=x1(), num_steps=2, lr=0.05),
+        dict(model="model", x="data", num_steps="count", lr="positive"),
+    ),
+    "fit_em": Case(
+        vicourse.fit_em,
+        lambda: dict(model=mixture(), x=x1(6), num_steps=2, min_scale=1e-3),
+        dict(model="model", x="data", num_steps="count", min_scale="positive"),
+    ),
+    "em_step": Case(
+        vicourse.em_step,
+        lambda: dict(model=mixture(), x=x1(6), min_scale=1e-3),
+        dict(model="model", x="data", min_scale="positive"),
+    ),
+    "expected_log_joint": Case(
+        vicourse.expected_log_joint,
+        lambda: dict(
+            model=mixture(), x=x1(), responsibilities=torch.full((3, 3), 1 / 3, dtype=F64)
+        ),
+        dict(model="model", x="data", responsibilities="data"),
+    ),
+    "make_generator": Case(
+        vicourse.make_generator,
+        lambda: dict(seed=3, device="cpu"),
+        dict(seed="seed", device="device"),
+    ),
+    "seed_everything": Case(
+        vicourse.seed_everything,
+        lambda: dict(seed=3, device="cpu"),
+        dict(seed="seed", device="device"),
+    ),
+    "describe": Case(
+        vicourse.describe,
+        lambda: dict(device="cpu", width=79),
+        dict(device="optional_device", width="count"),
+    ),
+    "default_device": Case(
+        vicourse.default_device, lambda: dict(need_float64=True), dict(need_float64="flag")
+    ),
+    "plots.point_q": Case(
+        plots.point_q,
+        lambda: dict(model=conjugate(), loc=0.3, scale=0.8),
+        dict(model="model", loc="real", scale="positive"),
+    ),
+    "plots.bound_summary": Case(
+        plots.bound_summary,
+        lambda: dict(model=conjugate(), x=x2(1), q=q(1)),
+        dict(model="model", x="data", q="q"),
+    ),
+    "plots.plot_trace": Case(
+        plots.plot_trace, lambda: dict(trace=torch.ones(5, dtype=F64)), dict(trace="data")
+    ),
+    "plots.plot_landscape": Case(
+        plots.plot_landscape,
+        lambda: dict(
+            locs=torch.linspace(-1, 1, 4, dtype=F64),
+            log_scales=torch.linspace(-1, 0, 3, dtype=F64),
+            values=torch.ones(4, 3, dtype=F64),
+        ),
+        dict(locs="data", log_scales="data", values="data"),
+    ),
+    "plots.plot_posterior_and_q": Case(
+        plots.plot_posterior_and_q,
+        lambda: dict(model=GaussianMean(1, dtype=F64), x=x1(1), q=q(1, 1), z_range=(-3.0, 3.0)),
+        dict(model="model", x="data", q="q", z_range="pair"),
+    ),
+    "plots.plot_marginal_1d": Case(
+        plots.plot_marginal_1d,
+        lambda: dict(model=mixture(), x_samples=x1(20)),
+        dict(model="model", x_samples="data"),
+    ),
+    "plots.plot_gaussians_2d": Case(
+        plots.plot_gaussians_2d,
+        lambda: dict(posterior=linear().posterior(x3(1)), q=q(1)),
+        dict(posterior="mvn", q="q"),
+    ),
+    "plots.animate_q": Case(
+        plots.animate_q,
+        lambda: dict(
+            model=GaussianMean(1, dtype=F64), x=x1(1), locs=[0.0, 0.5], log_scales=[0.0, -0.5]
+        ),
+        dict(model="model", x="data", locs="sequence", log_scales="sequence"),
+    ),
+}
+
+# Methods of the three models, with data of the right width for each.
+for name, factory, x, z, k in [
+    ("GaussianMean", conjugate, x2, lambda: torch.zeros(4, 3, 2, dtype=F64), 2),
+    ("LinearGaussian", linear, x3, lambda: torch.zeros(4, 3, 2, dtype=F64), 2),
+    ("GaussianMixture", mixture, x1, lambda: torch.zeros(4, 3, dtype=torch.long), 1),
+]:
+    z_kind = "labels" if k == 1 else "data"
+    CASES[f"{name}.log_prior"] = Case(
+        method(factory, "log_prior"), lambda z=z: dict(z=z()), dict(z=z_kind)
+    )
+    CASES[f"{name}.log_likelihood"] = Case(
+        method(factory, "log_likelihood"),
+        lambda x=x, z=z: dict(x=x(), z=z()),
+        dict(x="data", z=z_kind),
+    )
+    CASES[f"{name}.log_joint"] = Case(
+        method(factory, "log_joint"), lambda x=x, z=z: dict(x=x(), z=z()), dict(x="data", z=z_kind)
+    )
+    CASES[f"{name}.log_marginal"] = Case(
+        method(factory, "log_marginal"), lambda x=x: dict(x=x()), dict(x="data")
+    )
+    CASES[f"{name}.posterior"] = Case(
+        method(factory, "posterior"), lambda x=x: dict(x=x()), dict(x="data")
+    )
+    CASES[f"{name}.sample"] = Case(
+        method(factory, "sample"), lambda: dict(n=3, generator=gen()), dict(n="count", **GEN)
+    )
+    CASES[f"{name}.sample_prior"] = Case(
+        method(factory, "sample_prior"),
+        lambda: dict(num_samples=2, n=3, generator=gen()),
+        dict(num_samples="count", n="count", **GEN),
+    )
+    CASES[f"{name}.sample_likelihood"] = Case(
+        method(factory, "sample_likelihood"),
+        lambda z=z, k=k: dict(z=z()[0] if k == 1 else z(), generator=gen()),
+        dict(z=z_kind, **GEN),
+    )
+    if k == 2:
+        for bound in ("log_weights", "elbo_with_entropy"):
+            CASES[f"{bound}({name})"] = Case(
+                getattr(vicourse, bound),
+                lambda factory=factory, x=x: dict(
+                    model=factory(), q=q(), x=x(), num_samples=4, generator=gen()
+                ),
+                dict(model="model", q="q", x="data", num_samples="count", **GEN),
+            )
+        CASES[f"naive_log_marginal({name})"] = Case(
+            vicourse.naive_log_marginal,
+            lambda factory=factory, x=x: dict(
+                model=factory(), x=x(), num_samples=4, generator=gen()
+            ),
+            dict(model="model", x="data", num_samples="count", **GEN),
+        )
+        CASES[f"{name}.elbo_exact"] = Case(
+            method(factory, "elbo_exact"), lambda x=x: dict(q=q(), x=x()), dict(q="q", x="data")
+        )
+CASES["GaussianMean.naive_relative_variance"] = Case(
+    method(conjugate, "naive_relative_variance"), lambda: dict(x=x2()), dict(x="data")
+)
+CASES["LinearGaussian.best_diagonal_q"] = Case(
+    method(linear, "best_diagonal_q"), lambda: dict(x=x3()), dict(x="data")
+)
+CASES["GaussianMixture.component_log_joint"] = Case(
+    method(mixture, "component_log_joint"), lambda: dict(x=x1()), dict(x="data")
+)
+
+OPTIONAL = {
+    "generator",
+    "optional_device",
+    "optional_data",
+}  # kinds for which None is a valid value
+
+
+def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
+    """(description, malformed value, must it raise?) for one argument of `kind`."""
+    cases = [
+        ("None", None, kind not in OPTIONAL),
+        ("a string", "text", True),
+        ("an object", object(), True),
+    ]
+    if kind in ("data", "optional_data"):
+        t = value
+        cases += [
+            ("a list", t.tolist(), True),
+            ("a numpy array", t.numpy(), True),
+            ("int64", t.long(), True),
+            ("bool", t > 0, True),
+            ("on the meta device", t.to("meta"), True),
+            ("float32", t.float(), False),
+            ("float16", t.half(), False),
+            ("a trailing axis", t[..., None], False),
+            ("one dimension less", t[..., 0], False),
+            ("a column more", torch.cat([t, t[..., :1]], -1), False),
+            ("no rows", t[:0], False),
+            ("transposed", t.mT if t.ndim >= 2 else t, False),
+            ("huge values", t + 1e200, False),
+            ("tiny values", t * 1e-300, False),
+            ("negated", -t, False),
+        ]
+        cases += [
+            (f"{bad} at [{{i}}]", ("inject", bad), True) for bad in (math.nan, math.inf, -math.inf)
+        ]
+    elif kind == "labels":
+        cases += [
+            ("label -1", ("label", -1), True),
+            ("label C", ("label", 3), True),
+            ("float labels", value.double(), True),
+            ("a list", value.tolist(), True),
+            ("one dimension less", value[0], False),
+            ("a trailing axis", value[..., None], False),
+        ]
+    elif kind == "count":
+        cases += [
+            ("0", 0, True),
+            ("-1", -1, True),
+            ("1.5", 1.5, True),
+            ("True", True, True),
+            ("'3'", "3", True),
+            ("2.0", 2.0, True),
+            ("numpy int", np.int64(2), False),
+            ("2**40", 2**40, True),
+        ]
+    elif kind == "seed":
+        cases += [
+            ("-1", -1, True),
+            ("1.5", 1.5, True),
+            ("True", True, True),
+            ("'3'", "3", True),
+            ("2**32", 2**32, True),
+            ("numpy int", np.int64(2), False),
+        ]
+    elif kind == "positive":
+        cases += [
+            ("0", 0.0, True),
+            ("-1", -1.0, True),
+            ("nan", math.nan, True),
+            ("inf", math.inf, True),
+            ("True", True, True),
+            ("'1'", "1", True),
+            ("a vector", torch.tensor([1.0, 2.0]), True),
+            ("1e39", 1e39, False),
+            ("1e-46", 1e-46, False),
+            ("1e-300", 1e-300, False),
+            ("1e300", 1e300, False),
+        ]
+    elif kind == "real":
+        cases += [
+            ("nan", math.nan, True),
+            ("inf", math.inf, True),
+            ("-inf", -math.inf, True),
+            ("True", True, True),
+            ("'0'", "0", True),
+            ("1e300", 1e300, False),
+            ("a vector", torch.tensor([1.0, 2.0]), True),
+        ]
+    elif kind == "generator":
+        cases += [("0", 0, True), ("a numpy generator", np.random.default_rng(0), True)]
+    elif kind == "q":
+        cases += [
+            ("a torch Normal", torch.distributions.Normal(0.0, 1.0), True),
+            ("a tensor", torch.zeros(3, 2, dtype=F64), True),
+            ("one latent dimension more", q(value.loc.shape[0], value.latent_dim + 1), True),
+            ("two rows more", q(value.loc.shape[0] + 2, value.latent_dim), True),
+            ("float32", value.to(torch.float32), False),
+        ]
+    elif kind == "model":
+        cases += [
+            ("a tensor", torch.zeros(2), True),
+            ("the conjugate model", conjugate(), False),
+            ("the linear model", linear(), False),
+            ("the mixture", mixture(), False),
+        ]
+    elif kind == "dtype":
+        cases += [
+            ("int64", torch.int64, True),
+            ("'float32'", "float32", True),
+            ("numpy float64", np.float64, True),
+            ("float16", torch.float16, False),
+        ]
+    elif kind in ("device", "optional_device"):
+        cases += [
+            ("'gpu'", "gpu", True),
+            ("3", 3, True),
+            ("'meta'", "meta", True),
+            ("a missing cuda", "cuda:9", True),
+        ]
+    elif kind == "flag":
+        cases += [("1", 1, True), ("'yes'", "yes", True)]
+    elif kind == "callable":
+        cases += [
+            ("3", 3, True),
+            ("identity", lambda z: z, True),
+            ("nan everywhere", lambda z: z.sum(-1) * math.nan, True),
+        ]
+    elif kind == "mvn":
+        cases += [
+            ("a DiagonalGaussian", q(), True),
+            (
+                "a 3-D posterior",
+                torch.distributions.MultivariateNormal(
+                    torch.zeros(1, 3, dtype=F64), torch.eye(3, dtype=F64)
+                ),
+                True,
+            ),
+        ]
+    elif kind == "pair":
+        cases += [
+            ("reversed", (3.0, -3.0), True),
+            ("one number", (0.0,), True),
+            ("nan", (math.nan, 1.0), True),
+            ("a string", "ab", True),
+        ]
+    elif kind == "sequence":
+        cases += [("empty", [], True), ("one item", [0.0], True), ("nan", [math.nan, 0.0], True)]
+    return cases
+
+
+def injection(spec) -> bool:
+    return isinstance(spec, tuple) and len(spec) == 2 and spec[0] in ("inject", "label")
+
+
+def materialize(spec, value, data) -> tuple[object, str]:
+    """Turn ("inject", bad) and ("label", c) into a tensor with that entry at a drawn position."""
+    if injection(spec):
+        out = value.clone()
+        if out.numel() == 0:
+            return out, ""
+        i = data.draw(st.integers(0, out.numel() - 1), label="position")
+        out.view(-1)[i] = spec[1]
+        return out, str(i)
+    return spec, ""
+
+
+def tensors(result):
+    if isinstance(result, torch.Tensor):
+        yield result
+    elif isinstance(result, tuple | list):
+        for item in result:
+            yield from tensors(item)
+    elif isinstance(result, DiagonalGaussian):
+        yield from (result.loc, result.log_scale)
+    elif isinstance(result, torch.distributions.MultivariateNormal):
+        yield from (result.loc, result.covariance_matrix)
+    elif isinstance(result, torch.nn.Module):
+        yield from (*result.parameters(), *result.buffers())
+    elif isinstance(result, dict):
+        yield from (torch.tensor(v) for v in result.values() if isinstance(v, float))
+
+
+def check(name: str, kwargs: dict, what: str, must_raise: bool) -> str | None:
+    """Call CASES[name] with `kwargs`; return what went wrong, or None."""
+    try:
+        result = CASES[name].call(**kwargs)
+    except ArgumentError as error:
+        if not MESSAGE.match(str(error)):
+            return f"{what}: message not in the project's form: {error}"
+        return None
+    except Exception as error:  # the point: nothing else may escape
+        return f"{what} raised a raw {type(error).__name__}: {error}"
+    finally:
+        plt.close("all")
+    if must_raise:
+        return f"{what} was accepted; it can never be valid"
+    if any(torch.isnan(t).any() for t in tensors(result)):
+        return f"{what} returned nan"
+    return None
+
+
+SWEEP = dict(
+    max_examples=EXAMPLES,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+QUIET = pytest.mark.filterwarnings("ignore:Animation was deleted without rendering")
+
+
+@QUIET
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_malformation_of_every_argument(name, monkeypatch):
+    """Each listed malformation of each argument once (nan and inf at the first and last entry)."""
+    monkeypatch.delenv("VICOURSE_DEVICE", raising=False)
+    problems, tried = [], 0
+    for argument, kind in CASES[name].kinds.items():
+        for label, spec, must_raise in malformations(kind, CASES[name].valid()[argument]):
+            for end in (0, -1) if injection(spec) else (None,):
+                kwargs = CASES[name].valid()
+                if end is not None and kwargs[argument].numel():
+                    kwargs[argument] = kwargs[argument].clone()
+                    kwargs[argument].view(-1)[end] = spec[1]
+                    where = str(end)
+                else:
+                    kwargs[argument], where = spec, ""
+                what = f"{name}({argument}={label.format(i=where)})"
+                problems.append(check(name, kwargs, what, must_raise))
+                tried += 1
+    problems = [p for p in problems if p]
+    assert not problems, f"{len(problems)} of {tried} cases:\n" + "\n".join(problems)
+
+
+@QUIET
+@pytest.mark.parametrize("name", sorted(CASES))
+@settings(**SWEEP)
+@given(data=st.data())
+def test_malformed_argument_gets_a_result_without_nan_or_the_projects_error(
+    name, data, monkeypatch
+):
+    """Hypothesis draws the argument, the malformation and where nan or inf goes."""
+    monkeypatch.delenv("VICOURSE_DEVICE", raising=False)
+    case = CASES[name]
+    kwargs = case.valid()
+    argument = data.draw(st.sampled_from(sorted(case.kinds)), label="argument")
+    options = malformations(case.kinds[argument], kwargs[argument])
+    label, spec, must_raise = data.draw(st.sampled_from(options), label="malformation")
+    kwargs[argument], where = materialize(spec, kwargs[argument], data)
+    problem = check(name, kwargs, f"{name}({argument}={label.format(i=where)})", must_raise)
+    assert problem is None, problem
