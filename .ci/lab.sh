@@ -8,5 +8,9 @@ if ! "$PYTHON" -c "import jupyterlab" 2>/dev/null; then
     echo "Installing JupyterLab into the environment of $PYTHON"
     "$PYTHON" -m pip install --quiet --disable-pip-version-check jupyterlab
 fi
+# Jupyter refuses to run as root without --allow-root; in a container, root is the usual user.
+if [ "$(id -u)" -eq 0 ]; then
+    set -- --allow-root "$@"
+fi
 cd book
 exec "$PYTHON" -m jupyterlab "$@"
