@@ -2,6 +2,10 @@
 said), so a failure is reproducible and a false alarm has probability below 1e-6 per check.
 """
 
+import os
+import re
+from pathlib import Path
+
 import matplotlib
 import pytest
 import torch
@@ -23,3 +27,29 @@ def dtype(request):
 
 def gen(seed, device="cpu"):
     return torch.Generator(device=torch.device(device)).manual_seed(seed)
+
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+
+
+def require(condition, message: str) -> None:
+    """Skip when `condition` is false; fail instead where the site must be there
+    (VICOURSE_REQUIRE_SITE=1, as .ci/run sets it after building the site)."""
+    if not condition:
+        if os.environ.get("VICOURSE_REQUIRE_SITE") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+
+
+def chapter_pages() -> list[Path]:
+    """The built chapter pages, book/NN_*.html (empty before the site is built)."""
+    folder = HTML / "book"
+    return sorted(p for p in folder.glob("*.html") if re.match(r"\d\d_", p.name))
+
+
+@pytest.fixture(scope="module")
+def pages():
+    require((HTML / "index.html").is_file(), f"no built site at {HTML}; build it first")
+    return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)

@@ -4,24 +4,12 @@ Needs the site built first (the README's build command). .ci/run builds it and s
 VICOURSE_REQUIRE_SITE=1, so there a missing build fails instead of skipping.
 """
 
-import os
+import json
 import re
-from pathlib import Path
 
-import pytest
+from conftest import EXECUTED, HTML, chapter_pages
 
-ROOT = Path(__file__).resolve().parents[1]
-HTML = ROOT / "_build" / "html"
 SCRIPT = re.compile(r'<script[^>]*\bsrc="([^"]*mathjax[^"]*)"', re.IGNORECASE)
-
-
-@pytest.fixture(scope="module")
-def pages():
-    if not (HTML / "index.html").is_file():
-        if os.environ.get("VICOURSE_REQUIRE_SITE") == "1":
-            pytest.fail(f"no built site at {HTML}; the site build must run before these tests")
-        pytest.skip("site not built; run the README's build command first")
-    return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)
 
 
 def test_every_mathjax_script_is_a_file_in_the_build(pages):
@@ -53,3 +41,23 @@ def test_mathjax_fonts_ship_with_the_site(pages):
     assert list(
         (HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts" / "woff-v2").glob("*.woff")
     )
+
+
+def test_printed_output_fits_the_code_column(pages):
+    """Every line a chapter prints (text outputs of the executed notebooks) is at most 79
+    characters, like the code; cells whose output is removed from the site are exempt."""
+    executed = sorted(EXECUTED.glob("[0-9][0-9]_*.ipynb"))
+    assert len(executed) == len(chapter_pages()) >= 4
+    wide = []
+    for path in executed:
+        for i, cell in enumerate(json.loads(path.read_text())["cells"]):
+            if cell["cell_type"] != "code" or "remove-output" in cell["metadata"].get("tags", []):
+                continue
+            for output in cell["outputs"]:
+                text = output.get("text") or output.get("data", {}).get("text/plain", "")
+                if "data" in output and len(output["data"]) > 1:
+                    continue  # a figure or HTML: its text/plain is not what the site shows
+                for line in "".join(text).splitlines():
+                    if len(line) > 79:
+                        wide.append(f"{path.name} cell {i}: {len(line)} columns: {line[:60]}…")
+    assert not wide, "\n".join(wide)

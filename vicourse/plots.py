@@ -253,9 +253,15 @@ def plot_landscape(
 
 
 def plot_gaussians_2d(
-    posterior: torch.distributions.MultivariateNormal, q: DiagonalGaussian, *, ax=None
+    posterior: torch.distributions.MultivariateNormal,
+    q: DiagonalGaussian,
+    *,
+    ax=None,
+    label: str = "q(z)",
+    color: str = "C1",
 ):
-    """One- and two-standard-deviation ellipses of a 2-D posterior and of a diagonal q.
+    """One- and two-standard-deviation ellipses of a 2-D posterior (black) and of a diagonal q
+    (`color`, named `label` in the legend).
 
     Shapes: loc (1, 2).   Chapter 4.
     """
@@ -279,7 +285,7 @@ def plot_gaussians_2d(
     circle = torch.stack([angles.cos(), angles.sin()], -1)  # (A, 2)
     shapes = [
         (posterior.loc[0], posterior.scale_tril.reshape(-1, 2, 2)[0], "k", "p(z | x)"),
-        (q.loc[0], torch.diag(q.scale[0]), "C1", "q(z)"),
+        (q.loc[0], torch.diag(q.scale[0]), color, label),
     ]
     for loc, tril, color, label in shapes:
         loc, tril = loc.detach().cpu().double(), tril.detach().cpu().double()
