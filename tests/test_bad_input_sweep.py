@@ -64,6 +64,15 @@ def q(n=3, k=2, dtype=F64):
     )
 
 
+def categorical(n=3, c=3):
+    return vicourse.Categorical(torch.linspace(-1, 1, n * c, dtype=F64).reshape(n, c))
+
+
+def encoder():
+    torch.manual_seed(0)
+    return vicourse.GaussianEncoder(3, 2, hidden=(4,)).double()
+
+
 def x2(n=3):
     return torch.linspace(-1, 1, 2 * n, dtype=F64).reshape(n, 2)
 
@@ -297,10 +306,25 @@ for name, factory, x, z, k in [
             CASES[f"{bound}({name})"] = Case(
                 getattr(vicourse, bound),
                 lambda factory=factory, x=x: dict(
+                    model=factory(), q=q(), x=x(), z=torch.zeros(4, 3, 2, dtype=F64)
+                ),
+                dict(model="model", q="q", x="data", z="data"),
+            )
+        for estimator in ("elbo_pathwise", "elbo_score_function"):
+            CASES[f"{estimator}({name})"] = Case(
+                getattr(vicourse, estimator),
+                lambda factory=factory, x=x: dict(
                     model=factory(), q=q(), x=x(), num_samples=4, generator=gen()
                 ),
                 dict(model="model", q="q", x="data", num_samples="count", **GEN),
             )
+        CASES[f"elbo_value({name})"] = Case(
+            vicourse.elbo_value,
+            lambda factory=factory, x=x: dict(
+                model=factory(), q=q(), x=x(), num_samples=8, generator=gen()
+            ),
+            dict(model="model", q="q", x="data", num_samples="count", **GEN),
+        )
         CASES[f"naive_log_marginal({name})"] = Case(
             vicourse.naive_log_marginal,
             lambda factory=factory, x=x: dict(
@@ -321,10 +345,134 @@ CASES["GaussianMixture.component_log_joint"] = Case(
     method(mixture, "component_log_joint"), lambda: dict(x=x1()), dict(x="data")
 )
 
+CASES["log_mean_exp"] = Case(
+    vicourse.log_mean_exp, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
+)
+CASES["pathwise"] = Case(
+    vicourse.pathwise,
+    lambda: dict(q=q(), f=lambda z: z.square().sum(-1), num_samples=4, generator=gen()),
+    dict(q="any_q", f="callable", num_samples="count", **GEN),
+)
+CASES["score_function"] = Case(
+    vicourse.score_function,
+    lambda: dict(
+        q=q(),
+        f=lambda z: z.square().sum(-1),
+        num_samples=4,
+        baseline="leave-one-out",
+        generator=gen(),
+    ),
+    dict(q="any_q", f="callable", num_samples="count", baseline="baseline", **GEN),
+)
+CASES["elbo_score_function(baseline)"] = Case(
+    vicourse.elbo_score_function,
+    lambda: dict(model=conjugate(), q=q(), x=x2(), num_samples=4, baseline=0.5, generator=gen()),
+    dict(baseline="baseline"),
+)
+CASES["fit_local"] = Case(
+    vicourse.fit_local,
+    lambda: dict(
+        model=linear(),
+        x=x3(),
+        num_steps=2,
+        num_samples=2,
+        lr=0.05,
+        estimator="pathwise",
+        init=q(),
+        fit_model=True,
+        generator=gen(),
+    ),
+    dict(
+        model="model",
+        x="data",
+        num_steps="count",
+        num_samples="count",
+        lr="positive",
+        estimator="estimator",
+        init="optional_q",
+        fit_model="flag",
+        **GEN,
+    ),
+)
+CASES["fit_local(mixture)"] = Case(
+    vicourse.fit_local,
+    lambda: dict(
+        model=mixture(), x=x1(), num_steps=2, estimator="score", init=categorical(), generator=gen()
+    ),
+    dict(init="optional_categorical", estimator="estimator"),
+)
+CASES["GaussianEncoder"] = Case(
+    vicourse.GaussianEncoder,
+    lambda: dict(data_dim=3, latent_dim=2, hidden=(4,)),
+    dict(data_dim="count", latent_dim="count", hidden="widths"),
+)
+CASES["GaussianEncoder.forward"] = Case(
+    method(encoder, "forward"), lambda: dict(x=x3()), dict(x="data")
+)
+CASES["fit_amortized"] = Case(
+    vicourse.fit_amortized,
+    lambda: dict(
+        model=linear(),
+        encoder=encoder(),
+        x=x3(),
+        num_steps=2,
+        batch_size=2,
+        num_samples=2,
+        lr=0.01,
+        estimator="score",
+        fit_model=True,
+        generator=gen(),
+    ),
+    dict(
+        model="model",
+        encoder="encoder",
+        x="data",
+        num_steps="count",
+        batch_size="optional_count",
+        num_samples="count",
+        lr="positive",
+        estimator="estimator",
+        fit_model="flag",
+        **GEN,
+    ),
+)
+CASES["amortization_gap"] = Case(
+    vicourse.amortization_gap,
+    lambda: dict(model=linear(), encoder=encoder(), x=x3(), num_steps=2, lr=0.05, generator=gen()),
+    dict(model="model", encoder="encoder", x="data", num_steps="count", lr="positive", **GEN),
+)
+CASES["Categorical"] = Case(
+    vicourse.Categorical, lambda: dict(logits=torch.zeros(3, 3, dtype=F64)), dict(logits="data")
+)
+CASES["Categorical.from_probs"] = Case(
+    vicourse.Categorical.from_probs,
+    lambda: dict(probs=torch.full((3, 3), 1 / 3, dtype=F64)),
+    dict(probs="data"),
+)
+CASES["Categorical.sample"] = Case(
+    method(categorical, "sample"),
+    lambda: dict(num_samples=4, generator=gen()),
+    dict(num_samples="count", **GEN),
+)
+CASES["Categorical.log_prob"] = Case(
+    method(categorical, "log_prob"),
+    lambda: dict(z=torch.zeros(4, 3, dtype=torch.long)),
+    dict(z="labels"),
+)
+CASES["GaussianMixture.elbo_exact"] = Case(
+    method(mixture, "elbo_exact"),
+    lambda: dict(q=categorical(), x=x1()),
+    dict(q="categorical", x="data"),
+)
+
 OPTIONAL = {
     "generator",
     "optional_device",
     "optional_data",
+    "optional_q",
+    "optional_categorical",
+    "optional_count",
+    "baseline",
 }  # kinds for which None is a valid value
 
 
@@ -412,7 +560,56 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
         ]
     elif kind == "generator":
         cases += [("0", 0, True), ("a numpy generator", np.random.default_rng(0), True)]
-    elif kind == "q":
+    elif kind in ("categorical", "optional_categorical"):
+        cases += [
+            ("a DiagonalGaussian", q(), True),
+            ("two categories more", categorical(3, 5), True),
+            ("one row more", categorical(4, 3), True),
+            ("float32", value.to(torch.float32), False),
+        ]
+    elif kind == "estimator":
+        cases += [("'reinforce'", "reinforce", True), ("'Pathwise'", "Pathwise", True)]
+    elif kind == "baseline":
+        cases += [
+            ("'mean'", "mean", True),
+            ("nan", math.nan, True),
+            ("True", True, True),
+            ("a (5,) tensor", torch.zeros(5, dtype=F64), True),
+            ("a (3,) tensor", torch.zeros(3, dtype=F64), False),
+            ("2.0", 2.0, False),
+        ]
+    elif kind == "widths":
+        cases += [
+            ("64", 64, True),
+            ("(0,)", (0,), True),
+            ("(-1,)", (-1,), True),
+            ("(True,)", (True,), True),
+            ("('a',)", ("a",), True),
+            ("()", (), False),
+        ]
+    elif kind == "optional_count":
+        cases += [
+            ("0", 0, True),
+            ("-1", -1, True),
+            ("1.5", 1.5, True),
+            ("True", True, True),
+            ("a huge batch", 10**6, False),
+        ]
+    elif kind == "encoder":
+        cases += [
+            ("a tensor", torch.zeros(2), True),
+            ("the wrong widths", vicourse.GaussianEncoder(2, 2).double(), True),
+            ("float32", vicourse.GaussianEncoder(3, 2), True),
+            ("a torch Linear", torch.nn.Linear(3, 4), True),
+        ]
+    elif kind == "any_q":  # a generic estimator takes any q that f accepts
+        cases += [
+            ("a torch Normal", torch.distributions.Normal(0.0, 1.0), True),
+            ("a tensor", torch.zeros(3, 2, dtype=F64), True),
+            ("two rows more", q(5, 2), False),
+            ("a Categorical", categorical(), False),
+        ]
+    elif kind in ("q", "optional_q"):
         cases += [
             ("a torch Normal", torch.distributions.Normal(0.0, 1.0), True),
             ("a tensor", torch.zeros(3, 2, dtype=F64), True),

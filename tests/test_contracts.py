@@ -50,8 +50,8 @@ def test_models_bounds_and_kl_keep_dtype_and_device(device, dtype):
             torch.zeros(4, 2, dtype=dtype, device=device),
         )
         for value in (
-            elbo(log_weights(model, q, x, 3, generator=g)),
-            elbo_with_entropy(model, q, x, 3, generator=g),
+            elbo(log_weights(model, q, x, q.rsample(3, generator=g))),
+            elbo_with_entropy(model, q, x, q.rsample(3, generator=g)),
             naive_log_marginal(model, x, 3, generator=g),
             model.elbo_exact(q, x),
             kl_monte_carlo(q, q.log_prob, 3, generator=g).value,

@@ -33,7 +33,7 @@ def test_sum_over_z_of_the_joint_is_the_marginal():
     z = torch.arange(3)[:, None].expand(3, 6)  # (C, N): every label for every datapoint
     with torch.no_grad():
         torch.testing.assert_close(model.log_joint(x, z).logsumexp(0), model.log_marginal(x))
-        posterior = model.posterior(x)
+        posterior = model.posterior(x).probs
         torch.testing.assert_close(posterior.sum(-1), torch.ones(6, dtype=F64))
         torch.testing.assert_close(
             posterior.log(), (model.log_joint(x, z) - model.log_marginal(x)).T

@@ -50,7 +50,7 @@ def test_expected_log_joint_plus_entropy_is_log_marginal_at_the_posterior():
     _, x = data(50)
     model = start()
     with torch.no_grad():
-        r = model.posterior(x)
+        r = model.posterior(x).probs
         entropy = -(r * r.log()).sum(-1)
         torch.testing.assert_close(expected_log_joint(model, x, r) + entropy, model.log_marginal(x))
 

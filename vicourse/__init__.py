@@ -2,15 +2,19 @@
 
 Read the modules in the order of the derivation:
 
-    runtime.py   where code runs and where randomness comes from        (every chapter)
-    models.py    latent variable models with exact p(x) and p(z|x)      (chapter 1)
-    mixture.py   the discrete-z model: a Gaussian mixture               (chapters 1–2)
-    mle.py       maximum likelihood: gradient ascent and EM             (chapter 2)
-    gaussian.py  the variational family q(z) = N(μ, diag σ²)            (chapter 3)
-    bounds.py    Jensen's inequality, the ELBO, the naive estimate      (chapters 2–3)
-    kl.py        the KL divergence, the gap in the bound                (chapter 4)
-    plots.py     matplotlib figures (import explicitly: from vicourse import plots)
-    widgets.py   ipywidgets explorers (import explicitly: from vicourse import widgets)
+    runtime.py     where code runs and where randomness comes from      (every chapter)
+    contracts.py   what a model and a q promise                          (chapters 1, 3)
+    models.py      continuous-z models with exact p(x) and p(z|x)        (chapter 1)
+    mixture.py     the discrete-z model, a Gaussian mixture, and its q   (chapters 1–2, 7)
+    mle.py         maximum likelihood: gradient ascent and EM            (chapter 2)
+    gaussian.py    the variational family q(z) = N(μ, diag σ²)           (chapter 3)
+    bounds.py      Jensen's inequality, the ELBO, log-mean-exp           (chapters 2–3)
+    kl.py          the KL divergence, the gap in the bound               (chapter 4)
+    estimators.py  pathwise and score-function gradients                 (chapters 5–7)
+    local_vi.py    one q_i per datapoint                                 (chapter 5)
+    amortized.py   one encoder q_φ(z|x) for every x                      (chapter 6)
+    plots.py       matplotlib figures (import explicitly: from vicourse import plots)
+    widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
 
 Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); functions
 return quantities to maximize; every sampler takes a keyword-only `generator=`; device and
@@ -21,49 +25,79 @@ the fix.
 
 from . import runtime
 from ._checks import ArgumentError, ArgumentTypeError, FitError
+from .amortized import AmortizationGap, GaussianEncoder, amortization_gap, fit_amortized
 from .bounds import (
     MonteCarloEstimate,
     elbo,
+    elbo_value,
     elbo_with_entropy,
+    log_mean_exp,
     log_weights,
     monte_carlo,
     naive_log_marginal,
 )
+from .contracts import Family, LatentModel, TractableModel
+from .estimators import (
+    ESTIMATORS,
+    Estimate,
+    elbo_pathwise,
+    elbo_score_function,
+    pathwise,
+    score_function,
+)
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
-from .mixture import GaussianMixture
+from .local_vi import LocalFit, fit_local
+from .mixture import Categorical, GaussianMixture
 from .mle import em_step, expected_log_joint, fit_em, fit_gradient
-from .models import GaussianMean, LatentModel, LinearGaussian
+from .models import GaussianMean, LinearGaussian
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ESTIMATORS",
+    "AmortizationGap",
     "ArgumentError",
     "ArgumentTypeError",
+    "Categorical",
     "DiagonalGaussian",
+    "Estimate",
+    "Family",
     "FitError",
+    "GaussianEncoder",
     "GaussianMean",
     "GaussianMixture",
     "LatentModel",
     "LinearGaussian",
+    "LocalFit",
     "MonteCarloEstimate",
+    "TractableModel",
+    "amortization_gap",
     "default_device",
     "describe",
     "elbo",
+    "elbo_pathwise",
+    "elbo_score_function",
+    "elbo_value",
     "elbo_with_entropy",
     "em_step",
     "expected_log_joint",
+    "fit_amortized",
     "fit_em",
     "fit_gradient",
+    "fit_local",
     "kl_diag_gaussians",
     "kl_diag_to_full",
     "kl_monte_carlo",
+    "log_mean_exp",
     "log_weights",
     "make_generator",
     "monte_carlo",
     "naive_log_marginal",
+    "pathwise",
     "runtime",
+    "score_function",
     "seed_everything",
     "smoke",
 ]

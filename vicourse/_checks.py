@@ -108,7 +108,12 @@ def tensor(
 def samples(name: str, value, *, n: int | None, k: int, hint: str) -> torch.Tensor:
     """Latent draws laid out samples first: (S, N, K); n=None accepts any N."""
     tensor(name, value)
-    if value.ndim != 3 or value.shape[2] != k or (n is not None and value.shape[1] != n):
+    if (
+        value.ndim != 3
+        or value.shape[0] == 0
+        or value.shape[2] != k
+        or (n is not None and value.shape[1] != n)
+    ):
         wanted = f"(S, N, K) = (S, {'N' if n is None else n}, {k})"
         fail(name, f"of shape {wanted}", str(tuple(value.shape)), hint)
     return value
@@ -419,7 +424,7 @@ def distribution_rows(name: str, value: torch.Tensor) -> torch.Tensor:
                 name,
                 "nonnegative probabilities",
                 f"a value {value.min().item():.3g}",
-                "pass p(z|x) rows, e.g. model.posterior(x)",
+                "pass p(z|x) rows, e.g. model.posterior(x).probs",
             )
         tolerance = 1e3 * torch.finfo(value.dtype).eps * max(value.shape[-1], 1)
         worst = (value.sum(-1) - 1).abs().max().item() if value.numel() else 0.0
@@ -431,3 +436,18 @@ def distribution_rows(name: str, value: torch.Tensor) -> torch.Tensor:
                 f"normalize it with {name} / {name}.sum(-1, keepdim=True)",
             )
     return value
+
+
+def fit_trace(trace: torch.Tensor, lr: float, quantity: str) -> torch.Tensor:
+    """After a fitting loop (one sync): a trace with nan or inf names the step and the fix."""
+    bad = (~torch.isfinite(trace)).nonzero()
+    if len(bad):
+        step = bad[0, 0].item()
+        fail(
+            "lr",
+            f"small enough for the {quantity} to stay finite",
+            f"lr={lr}, with which it became {trace[step].item()} after {step} steps",
+            "try a smaller lr",
+            kind=FitError,
+        )
+    return trace

@@ -47,6 +47,7 @@ class DiagonalGaussian:
     """
 
     __slots__ = ("loc", "log_scale")
+    has_rsample = True  # z = μ + σ ε is differentiable in μ and σ (chapter 7)
 
     def __init__(self, loc: torch.Tensor, log_scale: torch.Tensor):
         _checks.tensor("loc", loc, fix="pass μ with the latent dimension K last")
@@ -81,6 +82,20 @@ class DiagonalGaussian:
     def latent_dim(self) -> int:
         """K, the size of the last axis."""
         return self.loc.shape[-1]
+
+    @property
+    def batch_shape(self) -> torch.Size:
+        """One distribution per row: (N,) for loc of shape (N, K)."""
+        return self.loc.shape[:-1]
+
+    @property
+    def event_shape(self) -> torch.Size:
+        """(K,): each draw is a K-vector."""
+        return self.loc.shape[-1:]
+
+    def params(self) -> dict[str, torch.Tensor]:
+        """The variational parameters by name: DiagonalGaussian(**q.params()) rebuilds q."""
+        return {"loc": self.loc, "log_scale": self.log_scale}
 
     @property
     def scale(self) -> torch.Tensor:

@@ -14,6 +14,7 @@ import torch
 
 from . import _checks
 from .bounds import MonteCarloEstimate, monte_carlo
+from .contracts import Family
 from .gaussian import DiagonalGaussian
 
 _FIX_Q = "build q with vicourse.DiagonalGaussian(loc, log_scale)"
@@ -77,7 +78,7 @@ def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNorm
 
 
 def kl_monte_carlo(
-    q: DiagonalGaussian,
+    q: Family,
     log_p: Callable[[torch.Tensor], torch.Tensor],
     num_samples: int,
     *,
@@ -85,8 +86,8 @@ def kl_monte_carlo(
 ) -> MonteCarloEstimate:
     """KL(q ‖ p) ≈ (1/S) Σ_s [log q(z_s) − log p(z_s)], z_s ~ q, with its standard error.
 
-    The draws are reparameterized (z = μ + σ ε), so the value's gradient with respect to q's
-    parameters is an unbiased estimate of the KL's gradient.
+    For a q with rsample (a DiagonalGaussian) the draws are reparameterized, z = μ + σ ε, so the
+    value's gradient with respect to q's parameters is an unbiased estimate of the KL's gradient.
 
     Args:
         log_p: maps z (S, N, K) to log p(z) (S, N); p need not be normalized, but then the
@@ -94,7 +95,7 @@ def kl_monte_carlo(
 
     Shapes: -> value (N,), standard_error (N,).   Chapter: 4.
     """
-    _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
+    _checks.instance("q", q, Family, _FIX_Q)
     if not callable(log_p):
         _checks.fail(
             "log_p",
@@ -105,9 +106,10 @@ def kl_monte_carlo(
         )
     if _checks.positive_int("num_samples", num_samples) < 2:
         _checks.fail("num_samples", "at least 2", "1", "a standard error needs two draws")
-    z = q.rsample(num_samples, generator=generator)  # (S, N, K)
+    draw = q.rsample if q.has_rsample else q.sample
+    z = draw(num_samples, generator=generator)  # (S, N, K)
     log_p_z = log_p(z)
-    expected = z.shape[:-1]
+    expected = z.shape[: 1 + len(q.batch_shape)]
     if not isinstance(log_p_z, torch.Tensor) or log_p_z.shape != expected:
         _checks.fail(
             "log_p",

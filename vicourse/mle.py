@@ -14,16 +14,16 @@ from __future__ import annotations
 import torch
 
 from . import _checks
+from .contracts import TractableModel
 from .mixture import GaussianMixture
-from .models import LatentModel
 
 
-def _mean_log_likelihood(model: LatentModel, x: torch.Tensor) -> torch.Tensor:
+def _mean_log_likelihood(model: TractableModel, x: torch.Tensor) -> torch.Tensor:
     return model.log_marginal(x).mean()
 
 
 def fit_gradient(
-    model: LatentModel, x: torch.Tensor, *, num_steps: int = 200, lr: float = 0.05
+    model: TractableModel, x: torch.Tensor, *, num_steps: int = 200, lr: float = 0.05
 ) -> torch.Tensor:
     """Gradient ascent (Adam) on the exact mean log-likelihood (1/N) Σ_i log p_θ(x_i), in place.
 
@@ -35,18 +35,11 @@ def fit_gradient(
 
     Chapter: 2.
     """
-    _checks.instance("model", model, LatentModel, "use GaussianMixture or LinearGaussian")
+    _checks.instance("model", model, TractableModel, "use GaussianMixture or LinearGaussian")
     model.check_x(x)
     num_steps = _checks.positive_int("num_steps", num_steps)
     lr = _checks.positive("lr", lr)
-    parameters = [p for p in model.parameters() if p.requires_grad]
-    if not parameters:
-        _checks.fail(
-            "model",
-            "a model with trainable parameters",
-            f"a {type(model).__name__}, which keeps its constants as buffers",
-            "use GaussianMixture or LinearGaussian",
-        )
+    parameters = model.trainable_parameters()
     optimizer = torch.optim.Adam(parameters, lr=lr)
     trace = x.new_empty(num_steps + 1)
     with _checks.values_trusted():  # x was checked above: no GPU sync inside the loop
@@ -58,16 +51,7 @@ def fit_gradient(
             trace[step] = -loss.detach()
         with torch.no_grad():
             trace[num_steps] = _mean_log_likelihood(model, x)
-    bad = (~torch.isfinite(trace)).nonzero()
-    if len(bad):
-        step = bad[0, 0].item()
-        _checks.fail(
-            "lr",
-            "small enough for the log-likelihood to stay finite",
-            f"lr={lr}, with which it became {trace[step].item()} after {step} steps",
-            "try a smaller lr",
-            kind=_checks.FitError,
-        )
+    _checks.fit_trace(trace, lr, "log-likelihood")
     return trace
 
 
@@ -87,14 +71,14 @@ def expected_log_joint(
         responsibilities,
         ndim=2,
         shape_hint=f"(N, C) = ({n}, {c})",
-        fix="pass one row per datapoint, e.g. model.posterior(x)",
+        fix="pass one row per datapoint, e.g. model.posterior(x).probs",
     )
     if responsibilities.shape != (n, c):
         _checks.fail(
             "responsibilities",
             f"of shape (N, C) = ({n}, {c})",
             str(tuple(responsibilities.shape)),
-            "pass one row per datapoint, e.g. model.posterior(x)",
+            "pass one row per datapoint, e.g. model.posterior(x).probs",
         )
     _checks.like("responsibilities", responsibilities, "the model", model.reference())
     _checks.distribution_rows("responsibilities", responsibilities)
@@ -119,7 +103,7 @@ def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3)
     min_scale = _checks.scale_in_dtype(
         "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
     )
-    r = model.posterior(x)  # (N, C), E-step; checks x
+    r = model.posterior(x).probs  # (N, C), E-step; checks x
     counts = r.sum(0)  # (C,)
     if not bool((counts > 0).all()):  # always checked: a fit, not an argument, can cause it
         empty = (counts <= 0).nonzero()[:, 0].tolist()

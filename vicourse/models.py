@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from . import _checks
+from .contracts import TractableModel
 from .gaussian import HALF_LOG_2PI, DiagonalGaussian, normal_log_prob
 
 
@@ -24,77 +25,6 @@ def _expected_log_normal(sq: torch.Tensor, var: torch.Tensor | float, dim: int) 
     −(dim/2) log 2π var − sq / 2var."""
     var = torch.as_tensor(var, dtype=sq.dtype, device=sq.device)
     return -dim * (HALF_LOG_2PI + 0.5 * var.log()) - sq / (2 * var)
-
-
-class LatentModel(nn.Module):
-    """What every model here provides: log p(z), log p(x|z), their sum, ancestral sampling,
-    and the exact log p(x).
-
-    Shapes: log_prior(z (S, N, K)) -> (S, N); log_likelihood(x (N, D), z (S, N, K)) -> (S, N).
-    Chapter: 1.
-    """
-
-    data_dim: int
-    latent_dim: int
-
-    def reference(self) -> torch.Tensor:
-        """A buffer or parameter of the model: its dtype and device are the model's."""
-        return next(iter([*self.parameters(), *self.buffers()]))
-
-    def check_x(self, x: torch.Tensor) -> torch.Tensor:
-        """x is (N, D) data on the model's device and dtype, finite (a value check)."""
-        d = self.data_dim
-        _checks.tensor(
-            "x",
-            x,
-            ndim=2,
-            last=d,
-            shape_hint=f"(N, {d}) for this model (data_dim={d})",
-            fix="one row per datapoint; a single x is x[None, :]",
-        )
-        if x.shape[0] == 0:
-            _checks.fail("x", "at least one datapoint", "an empty (0, D) tensor", "pass data")
-        _checks.like("x", x, "the model", self.reference())
-        return _checks.finite("x", x)
-
-    def check_z(self, z: torch.Tensor, n: int | None = None) -> torch.Tensor:
-        """z is (S, N, K) latent draws, samples first, like the model, finite."""
-        hint = "draw z with q.rsample(num_samples) or model.sample_prior(num_samples, n)"
-        _checks.samples("z", z, n=n, k=self.latent_dim, hint=hint)
-        _checks.like("z", z, "the model", self.reference())
-        return _checks.finite("z", z)
-
-    def check_q(self, q: DiagonalGaussian, n: int) -> DiagonalGaussian:
-        """q is a DiagonalGaussian with one row per datapoint, (N, K), like the model."""
-        _checks.instance(
-            "q", q, DiagonalGaussian, "build one with DiagonalGaussian(loc, log_scale)"
-        )
-        k = self.latent_dim
-        if q.loc.shape != (n, k):
-            _checks.fail(
-                "q",
-                f"a DiagonalGaussian with loc of shape (N, K) = ({n}, {k}), one row per datapoint",
-                f"loc of shape {tuple(q.loc.shape)}",
-                "expand a shared q with DiagonalGaussian(loc.expand(N, K), log_scale)",
-            )
-        _checks.like("q.loc", q.loc, "the model", self.reference())
-        return q
-
-    def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
-        """log p(x, z) = log p(x|z) + log p(z).   Shapes: (N, D), (S, N, K) -> (S, N)."""
-        return self.log_likelihood(x, z) + self.log_prior(z)
-
-    @torch.no_grad()
-    def sample(
-        self, n: int, *, generator: torch.Generator | None = None
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Ancestral sampling: z ~ p(z), then x ~ p(x|z) (data, so cut from the graph).
-
-        Shapes: -> z (n, K), x (n, D).
-        """
-        n = _checks.positive_int("n", n)
-        z = self.sample_prior(1, n, generator=generator)  # (1, n, K)
-        return z[0], self.sample_likelihood(z[0], generator=generator)
 
 
 def _constant(name: str, value, factory: dict, *, scale: bool) -> torch.Tensor:
@@ -106,7 +36,7 @@ def _constant(name: str, value, factory: dict, *, scale: bool) -> torch.Tensor:
     return torch.tensor(value, **factory)
 
 
-class GaussianMean(LatentModel):
+class GaussianMean(TractableModel):
     """z ~ N(m₀, τ² I_K), x | z ~ N(z, s² I_K): the conjugate model, D = K.
 
     Exact: p(x) = N(m₀, (τ² + s²) I) and p(z|x) = N((m₀/τ² + x/s²)/λ, 1/λ), λ = 1/τ² + 1/s²,
@@ -146,10 +76,6 @@ class GaussianMean(LatentModel):
         loc = self.prior_loc.expand(_checks.positive_int("n", n), self.latent_dim)
         return DiagonalGaussian(loc, self.prior_scale.log())
 
-    def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
-        """z ~ p(z).   Shapes: -> (S, n, K)."""
-        return self.prior(n).sample(num_samples, generator=generator)
-
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p(x|z) = N(z, s² I).   Shapes: (..., K) -> (..., D)."""
         k = self.latent_dim
@@ -187,6 +113,7 @@ class GaussianMean(LatentModel):
 
         Shapes: q (N, K), x (N, D) -> (N,).
         """
+        _checks.instance("q", q, DiagonalGaussian, "the closed form is for a diagonal Gaussian q")
         self.check_q(q, self.check_x(x).shape[0])
         var = q.scale.square()
         expected_lik = _expected_log_normal(
@@ -215,7 +142,7 @@ class GaussianMean(LatentModel):
         return torch.expm1(log_second_moment - 2 * self.log_marginal(x))
 
 
-class LinearGaussian(LatentModel):
+class LinearGaussian(TractableModel):
     """Probabilistic PCA: z ~ N(0, I_K), x | z ~ N(W z + b, s² I_D).
 
     Exact: p(x) = N(b, W Wᵀ + s² I) and p(z|x) = N(Λ⁻¹ Wᵀ (x − b)/s², Λ⁻¹) with
@@ -263,10 +190,10 @@ class LinearGaussian(LatentModel):
         """s = exp(log s), a 0-d tensor."""
         return self.log_noise.exp()
 
-    def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
-        """z ~ N(0, I).   Shapes: -> (S, n, K)."""
+    def prior(self, n: int) -> DiagonalGaussian:
+        """p(z) = N(0, I) as a DiagonalGaussian with n rows.   Shapes: (n, K)."""
         zeros = self.weight.new_zeros(_checks.positive_int("n", n), self.latent_dim)
-        return DiagonalGaussian(zeros, zeros).sample(num_samples, generator=generator)
+        return DiagonalGaussian(zeros, zeros)
 
     @torch.no_grad()
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
@@ -330,6 +257,7 @@ class LinearGaussian(LatentModel):
 
         Shapes: q (N, K), x (N, D) -> (N,).
         """
+        _checks.instance("q", q, DiagonalGaussian, "the closed form is for a diagonal Gaussian q")
         self.check_q(q, self.check_x(x).shape[0])
         var = q.scale.square()  # (N, K)
         mean_residual = (x - q.loc @ self.weight.T - self.bias).square().sum(-1)

@@ -15,10 +15,10 @@ import torch
 from matplotlib import animation
 
 from . import _checks
-from .bounds import elbo, log_weights
+from .bounds import elbo_value
+from .contracts import LatentModel, TractableModel
 from .gaussian import DiagonalGaussian
 from .mixture import GaussianMixture
-from .models import LatentModel
 
 
 def _axes(ax):
@@ -120,18 +120,15 @@ def plot_trace(trace: torch.Tensor, *, label: str | None = None, ax=None, **styl
 
 
 def bound_summary(model, x: torch.Tensor, q: DiagonalGaussian) -> dict[str, float]:
-    """log p(x), the ELBO (closed form where the model has one, else 4096 fixed draws) and
-    their gap, for one datapoint x of shape (1, D)."""
-    _like(model)
+    """log p(x), the ELBO (closed form where the model has one, else 4,096 draws with a fixed
+    seed) and their gap, for one datapoint x of shape (1, D) of a TractableModel."""
+    _checks.instance("model", model, TractableModel, "log p(x) must be exact: GaussianMean")
     if model.check_x(x).shape[0] != 1:
         _checks.fail("x", "one datapoint, shape (1, D)", str(tuple(x.shape)), "pass x[:1]")
+    generator = torch.Generator(device=x.device).manual_seed(0)
     with torch.no_grad():
         log_px = float(model.log_marginal(x)[0])
-        if hasattr(model, "elbo_exact"):
-            bound = float(model.elbo_exact(q, x)[0])
-        else:
-            generator = torch.Generator(device=x.device).manual_seed(0)
-            bound = float(elbo(log_weights(model, q, x, 4096, generator=generator))[0])
+        bound = float(elbo_value(model, q, x, generator=generator)[0])
     return {"log p(x)": log_px, "ELBO": bound, "gap": log_px - bound}
 
 

@@ -1,0 +1,173 @@
+"""Amortized variational inference: one encoder q_φ(z|x) = N(μ_φ(x), diag σ_φ(x)²) for every x.
+
+The notes' second loop, trained jointly with the model p_θ(x|z):
+
+    sample z ~ q_φ(z|x_i);  θ ← θ + α ∇θ L_i;  φ ← φ + α ∇φ L_i
+
+One set of φ serves every x, held-out ones included. What it costs is the amortization gap
+(Cremer et al. 2018): how much ELBO a q refined for each x on its own would add.
+
+Shapes: x (N, D) -> q (N, K); traces are (num_steps + 1,) mean ELBO estimates, [0] at the start.
+Chapter 6, "Amortized variational inference" (book/06_amortized_vi.ipynb).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from . import _checks
+from .bounds import elbo_value
+from .contracts import LatentModel
+from .estimators import elbo_estimator
+from .gaussian import DiagonalGaussian
+from .local_vi import fit_local
+
+
+class GaussianEncoder(nn.Module):
+    """q_φ(z|x) = N(μ_φ(x), diag σ_φ(x)²): a network from x to (μ, log σ).
+
+    Args:
+        data_dim, latent_dim: D and K.
+        hidden: widths of the hidden layers (tanh); () makes the encoder affine,
+            (μ, log σ) = A x + c.
+
+    Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K).   Chapter: 6.
+    """
+
+    def __init__(self, data_dim: int, latent_dim: int, hidden: Sequence[int] = (64,)):
+        super().__init__()
+        self.data_dim = _checks.positive_int("data_dim", data_dim)
+        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        if not isinstance(hidden, list | tuple) or not all(
+            isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
+        ):
+            _checks.fail(
+                "hidden",
+                "a sequence of positive layer widths, e.g. (64,) or ()",
+                repr(hidden),
+                "pass hidden=() for an affine encoder",
+            )
+        widths = [self.data_dim, *hidden]
+        layers: list[nn.Module] = []
+        for a, b in itertools.pairwise(widths):
+            layers += [nn.Linear(a, b), nn.Tanh()]
+        layers.append(nn.Linear(widths[-1], 2 * self.latent_dim))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> DiagonalGaussian:
+        reference = self.net[-1].weight
+        d = self.data_dim
+        _checks.tensor("x", x, ndim=2, last=d, shape_hint=f"(N, {d})", fix="one row per x")
+        _checks.like("x", x, "the encoder", reference)
+        loc, log_scale = self.net(_checks.finite("x", x)).chunk(2, dim=-1)
+        return DiagonalGaussian(loc, log_scale)
+
+
+def fit_amortized(
+    model: LatentModel,
+    encoder: GaussianEncoder,
+    x: torch.Tensor,
+    *,
+    num_steps: int = 1000,
+    batch_size: int | None = None,
+    num_samples: int = 1,
+    lr: float = 0.01,
+    estimator: str = "pathwise",
+    baseline=None,
+    fit_model: bool = True,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Adam on the mean ELBO over φ (and θ, if fit_model), in place, with minibatches drawn at
+    random (batch_size=None: all of x every step).
+
+    Returns:
+        the mean ELBO estimate on each step's batch, (num_steps + 1,): [0] at the start.
+
+    Chapter: 6.
+    """
+    _checks.instance("model", model, LatentModel, "use a vicourse model")
+    _checks.instance("encoder", encoder, GaussianEncoder, "build one with GaussianEncoder(D, K)")
+    n = model.check_x(x).shape[0]
+    _checks.like("x", x, "the encoder", encoder.net[-1].weight)
+    if encoder.latent_dim != model.latent_dim or encoder.data_dim != model.data_dim:
+        _checks.fail(
+            "encoder",
+            f"an encoder from D = {model.data_dim} to K = {model.latent_dim}, like the model",
+            f"one from {encoder.data_dim} to {encoder.latent_dim}",
+            "build it with GaussianEncoder(model.data_dim, model.latent_dim)",
+        )
+    num_steps = _checks.positive_int("num_steps", num_steps)
+    num_samples = _checks.positive_int("num_samples", num_samples)
+    batch = n if batch_size is None else min(_checks.positive_int("batch_size", batch_size), n)
+    lr = _checks.positive("lr", lr)
+    estimate = elbo_estimator(estimator)
+    options = {"baseline": baseline} if estimator == "score" else {}
+    _checks.generator(generator, x.device)
+    trainable = list(encoder.parameters())
+    if _checks.boolean("fit_model", fit_model):
+        trainable += model.trainable_parameters()
+    optimizer = torch.optim.Adam(trainable, lr=lr)
+    trace = x.new_empty(num_steps + 1)
+    with _checks.values_trusted():  # x was checked above: no GPU sync per step
+        for step in range(num_steps + 1):
+            if batch < n:
+                rows = torch.randint(n, (batch,), generator=generator, device=x.device)
+                x_batch = x[rows]
+            else:
+                x_batch = x
+            result = estimate(
+                model, encoder(x_batch), x_batch, num_samples, generator=generator, **options
+            )
+            trace[step] = result.value.mean()
+            if step == num_steps:
+                break
+            optimizer.zero_grad()
+            (-result.surrogate.mean()).backward()
+            optimizer.step()
+    return _checks.fit_trace(trace, lr, "ELBO")
+
+
+class AmortizationGap(NamedTuple):
+    """Per datapoint (N,): the encoder's ELBO, the ELBO after refining its q for each x alone,
+    and their difference, the amortization gap."""
+
+    encoder_elbo: torch.Tensor
+    refined_elbo: torch.Tensor
+    gap: torch.Tensor
+
+
+def amortization_gap(
+    model: LatentModel,
+    encoder: GaussianEncoder,
+    x: torch.Tensor,
+    *,
+    num_steps: int = 500,
+    num_samples: int = 1,
+    lr: float = 0.05,
+    generator: torch.Generator | None = None,
+) -> AmortizationGap:
+    """Start fit_local at the encoder's q for each x (θ fixed) and measure what it adds.
+
+    The ELBOs are exact where the model has a closed form (see bounds.elbo_value), else
+    estimated from 4,096 draws.   Chapter: 6.
+    """
+    _checks.instance("encoder", encoder, GaussianEncoder, "build one with GaussianEncoder(D, K)")
+    with torch.no_grad():
+        start = encoder(x)
+    refined = fit_local(
+        model,
+        x,
+        init=start,
+        num_steps=num_steps,
+        num_samples=num_samples,
+        lr=lr,
+        generator=generator,
+    ).q
+    before = elbo_value(model, start, x, generator=generator)
+    after = elbo_value(model, refined, x, generator=generator)
+    return AmortizationGap(before, after, after - before)

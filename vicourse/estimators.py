@@ -1,0 +1,182 @@
+"""Gradient estimators: two ways to differentiate an expectation J(φ) = E_{z~q_φ}[f(z)] in φ.
+
+    pathwise (reparameterization), z = μ_φ + σ_φ ε with ε ~ N(0, I):
+        ∇_φ J = E_ε[∇_φ f(μ_φ + σ_φ ε)]
+    score function (REINFORCE), for any constant b:
+        ∇_φ J = E_{z~q_φ}[(f(z) − b) ∇_φ log q_φ(z)]          since E_q[∇_φ log q_φ] = 0
+
+Each returns an Estimate: the value, detached, per datapoint, and a surrogate whose gradient is
+the estimate: estimate.surrogate.sum().backward(). The ELBO is the case f(z) = log w =
+log p_θ(x, z) − log q_φ(z): `elbo_pathwise` and `elbo_score_function` take the same arguments,
+so the fitters of chapters 5 and 6 accept either by name (ESTIMATORS).
+
+Shapes: q (N, K) or (N,) labels; f maps z (S, N, K) to (S, N); value and surrogate are (N,).
+Chapter 7, "The reparameterization trick" (book/07_reparameterization.ipynb); used in 5 and 6.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+
+from . import _checks
+from .bounds import log_weights
+from .contracts import Family, LatentModel
+
+
+class Estimate(NamedTuple):
+    """value: the Monte Carlo estimate of J per datapoint, detached (N,).
+    surrogate: (N,), differentiate it: its gradient is the gradient estimate."""
+
+    value: torch.Tensor
+    surrogate: torch.Tensor
+
+
+def _check(q: Family, f, num_samples: int) -> int:
+    _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
+    if not callable(f):
+        _checks.fail(
+            "f",
+            "a function z -> f(z) of shape (S, N)",
+            _checks.describe_value(f),
+            "pass e.g. lambda z: z.square().sum(-1)",
+            kind=_checks.ArgumentTypeError,
+        )
+    return _checks.positive_int("num_samples", num_samples)
+
+
+def _values(f, z: torch.Tensor, q: Family) -> torch.Tensor:
+    values = f(z)
+    expected = z.shape[: 1 + len(q.batch_shape)]
+    if not isinstance(values, torch.Tensor) or values.shape != expected:
+        _checks.fail(
+            "f",
+            f"a function returning shape (S, N) = {tuple(expected)}",
+            f"one returning {_checks.describe_value(values)}",
+            "sum over the latent dimension K inside f",
+        )
+    return _checks.finite("f(z)", values, bounded=False)
+
+
+def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) -> Estimate:
+    """The reparameterization (pathwise) estimator: draw z = q.rsample(S), differentiate f(z).
+
+    Needs a q with rsample (a DiagonalGaussian; not a Categorical).   Chapter: 7.
+    """
+    num_samples = _check(q, f, num_samples)
+    if not q.has_rsample:
+        _checks.fail(
+            "q",
+            "a family with rsample (a reparameterizable q)",
+            f"a {type(q).__name__}, which has none",
+            "use the score-function estimator",
+        )
+    values = _values(f, q.rsample(num_samples, generator=generator), q)  # (S, N)
+    return Estimate(values.detach().mean(0), values.mean(0))
+
+
+def score_function(
+    q: Family, f: Callable, num_samples: int = 1, *, baseline=None, generator=None
+) -> Estimate:
+    """The score-function estimator: z = q.sample(S) (no gradient through z), and the surrogate
+    f(z) + (f(z) − b) log q(z), whose gradient in φ is (f(z) − b) ∇_φ log q(z) (plus ∇_φ f when
+    f itself depends on φ, as log w does; that part has mean zero for the ELBO).
+
+    Args:
+        baseline: b. None (b = 0); a number or an (N,) tensor (a constant, e.g. E[f]); or
+            "leave-one-out": for draw s, the mean of f over the other S − 1 draws (needs S ≥ 2).
+            Any b independent of z_s leaves the estimator unbiased and can lower its variance.
+
+    Works for any q, discrete ones included.   Chapter: 7.
+    """
+    num_samples = _check(q, f, num_samples)
+    z = q.sample(num_samples, generator=generator)
+    values = _values(f, z, q)  # (S, N)
+    b = _baseline(baseline, values.detach())
+    surrogate = values + (values.detach() - b) * q.log_prob(z)
+    return Estimate(values.detach().mean(0), surrogate.mean(0))
+
+
+def _baseline(baseline, values: torch.Tensor) -> torch.Tensor | float:
+    if baseline is None:
+        return 0.0
+    if isinstance(baseline, str):
+        if baseline != "leave-one-out":
+            _checks.fail(
+                "baseline",
+                "None, a number, an (N,) tensor or 'leave-one-out'",
+                repr(baseline),
+                "pass baseline='leave-one-out'",
+            )
+        s = values.shape[0]
+        if s < 2:
+            _checks.fail(
+                "num_samples",
+                "at least 2 with baseline='leave-one-out'",
+                str(s),
+                "draw two or more samples",
+            )
+        return (values.sum(0, keepdim=True) - values) / (s - 1)
+    if isinstance(baseline, torch.Tensor):
+        _checks.like("baseline", baseline, "the samples", values)
+        if baseline.ndim > 1 or baseline.numel() not in (1, values.shape[1]):
+            _checks.fail(
+                "baseline",
+                f"a number or a tensor of shape (N,) = ({values.shape[1]},)",
+                str(tuple(baseline.shape)),
+                "one baseline per datapoint",
+            )
+        return _checks.finite("baseline", baseline.detach(), bounded=False)
+    return _checks.real("baseline", baseline)
+
+
+def elbo_pathwise(
+    model: LatentModel, q: Family, x: torch.Tensor, num_samples: int = 1, *, generator=None
+) -> Estimate:
+    """The ELBO and its pathwise gradient: z = q.rsample(S), f(z) = log p(x, z) − log q(z).
+
+    The surrogate's gradient reaches θ through log p_θ(x, z) (the notes' ∇θ log p_θ(x_i|z)) and
+    φ through z and log q_φ.   Shapes: -> value, surrogate (N,).   Chapter: 5, 7.
+    """
+    _checks.instance("model", model, LatentModel, "use a vicourse model")
+    model.check_q(q, model.check_x(x).shape[0])
+    return pathwise(q, lambda z: log_weights(model, q, x, z), num_samples, generator=generator)
+
+
+def elbo_score_function(
+    model: LatentModel,
+    q: Family,
+    x: torch.Tensor,
+    num_samples: int = 1,
+    *,
+    baseline=None,
+    generator=None,
+) -> Estimate:
+    """The ELBO and its score-function gradient: z = q.sample(S), f(z) = log w, no gradient
+    through z. Works for discrete z (the mixture's labels).   Chapter: 5, 7."""
+    _checks.instance("model", model, LatentModel, "use a vicourse model")
+    model.check_q(q, model.check_x(x).shape[0])
+    return score_function(
+        q,
+        lambda z: log_weights(model, q, x, z),
+        num_samples,
+        baseline=baseline,
+        generator=generator,
+    )
+
+
+ESTIMATORS = {"pathwise": elbo_pathwise, "score": elbo_score_function}
+
+
+def elbo_estimator(name: str):
+    """ESTIMATORS[name], with a clear error for another name."""
+    if name not in ESTIMATORS:
+        _checks.fail(
+            "estimator",
+            " or ".join(repr(k) for k in ESTIMATORS),
+            repr(name),
+            "pass estimator='pathwise' (needs rsample) or 'score' (any q)",
+        )
+    return ESTIMATORS[name]
