@@ -148,6 +148,13 @@ class LatentModel(nn.Module):
         _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
         prior = self.prior(1)
         event = prior.event_shape
+        if q.event_shape != event:
+            _checks.fail(
+                "q",
+                f"a distribution over z of shape {tuple(event)}, like the model's latent",
+                f"a {type(q).__name__} over z of shape {tuple(q.event_shape)}",
+                f"build q with the model's latent_dim = {self.latent_dim}",
+            )
         if type(q) is type(prior):  # e.g. the number of categories of a Categorical
             for name, value in prior.params().items():
                 if q.params()[name].shape[-1] != value.shape[-1]:
@@ -157,13 +164,6 @@ class LatentModel(nn.Module):
                         str(tuple(q.params()[name].shape)),
                         f"build q with {value.shape[-1]} columns",
                     )
-        if q.event_shape != event:
-            _checks.fail(
-                "q",
-                f"a distribution over z of shape {tuple(event)}, like the model's latent",
-                f"a {type(q).__name__} over z of shape {tuple(q.event_shape)}",
-                f"build q with the model's latent_dim = {self.latent_dim}",
-            )
         if tuple(q.batch_shape) != (n,):
             _checks.fail(
                 "q",
