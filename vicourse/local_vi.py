@@ -32,6 +32,15 @@ class LocalFit(NamedTuple):
     trace: torch.Tensor
 
 
+def annealed_adam(parameters: list[torch.Tensor], lr: float, num_steps: int):
+    """Adam whose step size falls from lr to lr/100 over num_steps (a cosine): noisy Monte Carlo
+    gradients keep a constant-step optimizer jittering around the optimum; a shrinking step
+    lets it settle."""
+    optimizer = torch.optim.Adam(parameters, lr=lr)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, num_steps, eta_min=lr / 100)
+    return optimizer, schedule
+
+
 def fit_local(
     model: LatentModel,
     x: torch.Tensor,
@@ -46,6 +55,7 @@ def fit_local(
     generator: torch.Generator | None = None,
 ) -> LocalFit:
     """Fit one q_i per datapoint by Adam on the ELBO (and θ too, if fit_model), in place for θ.
+    The step size falls from lr to lr/100 over the run (see annealed_adam).
 
     Args:
         estimator: "pathwise" (reparameterized; q must have rsample) or "score" (any q).
@@ -68,7 +78,7 @@ def fit_local(
     trainable = list(params.values())
     if _checks.boolean("fit_model", fit_model):
         trainable += model.trainable_parameters()
-    optimizer = torch.optim.Adam(trainable, lr=lr)
+    optimizer, schedule = annealed_adam(trainable, lr, num_steps)
     trace = x.new_empty(num_steps + 1)
     with _checks.values_trusted():  # x and q were checked above: no GPU sync per step
         for step in range(num_steps + 1):
@@ -80,5 +90,6 @@ def fit_local(
             optimizer.zero_grad()
             (-result.surrogate.mean()).backward()
             optimizer.step()
+            schedule.step()
     _checks.fit_trace(trace, lr, "ELBO")
     return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)
