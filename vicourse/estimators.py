@@ -24,6 +24,7 @@ import torch
 from . import _checks
 from .bounds import log_weights
 from .contracts import Family, LatentModel
+from .gaussian import DiagonalGaussian
 
 
 class Estimate(NamedTuple):
@@ -130,6 +131,49 @@ def _baseline(baseline, values: torch.Tensor) -> torch.Tensor | float:
             )
         return _checks.finite("baseline", baseline.detach(), bounded=False)
     return _checks.real("baseline", baseline)
+
+
+def gradient_samples(
+    estimator: str,
+    loc: float,
+    scale: float,
+    f: Callable,
+    num_samples: int = 1,
+    num_trials: int = 10_000,
+    *,
+    baseline=None,
+    generator=None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """num_trials independent estimates of (∂J/∂μ, ∂J/∂σ), J = E_{z~N(μ, σ²)}[f(z)], each from
+    num_samples draws: one row of a (T, 1) q per trial, so one backward pass gives all of them.
+
+    Args:
+        estimator: "pathwise" or "score".
+        loc, scale: μ and σ > 0 (float64).
+        f: maps z (S, T, 1) to (S, T).
+
+    Returns:
+        two (T,) float64 tensors.   Chapter: 7 (and widgets.explore_gradients).
+    """
+    if estimator not in ("pathwise", "score"):
+        _checks.fail(
+            "estimator",
+            "'pathwise' or 'score'",
+            repr(estimator),
+            "pass estimator='pathwise' or 'score'",
+        )
+    loc, scale = _checks.real("loc", loc), _checks.positive("scale", scale)
+    trials = _checks.positive_int("num_trials", num_trials)
+    device = generator.device if isinstance(generator, torch.Generator) else "cpu"
+    mu = torch.full((trials, 1), loc, dtype=torch.float64, device=device, requires_grad=True)
+    log_sigma = torch.full_like(mu, torch.tensor(scale).log().item()).requires_grad_()
+    q = DiagonalGaussian(mu, log_sigma)
+    if estimator == "pathwise":
+        estimate = pathwise(q, f, num_samples, generator=generator)
+    else:
+        estimate = score_function(q, f, num_samples, baseline=baseline, generator=generator)
+    d_mu, d_log_sigma = torch.autograd.grad(estimate.surrogate.sum(), (mu, log_sigma))
+    return d_mu[:, 0].detach(), d_log_sigma[:, 0].detach() / scale  # ∂/∂σ = ∂/∂log σ / σ
 
 
 def elbo_pathwise(

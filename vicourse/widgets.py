@@ -2,7 +2,8 @@
 
 A static page runs no Python, so each chapter shows the matching static figure or animation too.
 Works with ipywidgets 7.7 (Colab) and 8.x; ipywidgets is imported only when an explorer is built.
-Chapter 3, "The variational approximation" (book/03_variational_approximation.ipynb).
+Chapter 3, "The variational approximation" (book/03_variational_approximation.ipynb), and
+chapter 7, "The reparameterization trick" (book/07_reparameterization.ipynb).
 """
 
 from __future__ import annotations
@@ -59,3 +60,64 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
     explorer = widgets.interactive(draw, **sliders)
     explorer.summary = state
     return explorer
+
+
+def explore_gradients(
+    *, loc: float = 1.0, scale: float = 0.5, num_samples: int = 1, num_trials: int = 4000
+):
+    """Sliders for μ, σ and the number of draws M: histograms of the pathwise and the
+    score-function estimates of ∂/∂μ E_{z~N(μ, σ²)}[z²] = 2μ, redrawn as the sliders move.
+
+    The last variances shown are kept in the returned widget's `summary` dict.
+    Returns: an ipywidgets.interactive.   Chapter: 7.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .estimators import gradient_samples
+
+    widgets = _ipywidgets()
+    _checks.real("loc", loc)
+    _checks.positive("scale", scale)
+    choices = [1, 2, 4, 8, 16, 32, 64, 128]
+    if num_samples not in choices:
+        _checks.fail("num_samples", f"one of {choices}", repr(num_samples), "pick one of those")
+    num_trials = _checks.positive_int("num_trials", num_trials)
+    state: dict[str, float] = {}
+
+    def spread(loc: float, scale: float, num_samples: int) -> dict:
+        generator = torch.Generator().manual_seed(0)
+        samples = {}
+        for name in ("pathwise", "score"):
+            d_loc, _ = gradient_samples(
+                name, loc, scale, _square, num_samples, num_trials, generator=generator
+            )
+            samples[name] = d_loc
+        state.update({f"{k} variance": v.var().item() for k, v in samples.items()})
+        return samples
+
+    def draw(loc: float, scale: float, num_samples: int):
+        samples = spread(loc, scale, num_samples)
+        _, ax = plt.subplots(figsize=(6, 3.6))
+        plots.plot_gradient_spread(samples, 2 * loc, ax=ax, xlabel="estimate of ∂/∂μ E[z²]")
+        ax.set_title(f"{num_trials} estimates, each from M = {num_samples} draws")
+        plt.show()
+
+    spread(loc, scale, num_samples)  # the numbers are ready before the first draw
+    common = dict(continuous_update=False)
+    explorer = widgets.interactive(
+        draw,
+        loc=widgets.FloatSlider(value=loc, min=-2, max=2, step=0.1, description="μ", **common),
+        scale=widgets.FloatSlider(
+            value=scale, min=0.1, max=2, step=0.05, description="σ", **common
+        ),
+        num_samples=widgets.SelectionSlider(
+            options=[1, 2, 4, 8, 16, 32, 64, 128], value=num_samples, description="M", **common
+        ),
+    )
+    explorer.summary = state
+    return explorer
+
+
+def _square(z: torch.Tensor) -> torch.Tensor:
+    return z.square().sum(-1)
