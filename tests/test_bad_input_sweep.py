@@ -30,6 +30,7 @@ from vicourse import (
     LinearGaussian,
     plots,
 )
+from vicourse.estimators import gradient_samples
 
 F64 = torch.float64
 EXAMPLES = int(os.environ.get("VICOURSE_SWEEP_EXAMPLES", "40"))
@@ -406,6 +407,49 @@ CASES["GaussianEncoder"] = Case(
     lambda: dict(data_dim=3, latent_dim=2, hidden=(4,)),
     dict(data_dim="count", latent_dim="count", hidden="widths"),
 )
+CASES["GaussianEncoder(input)"] = Case(
+    vicourse.GaussianEncoder,
+    lambda: dict(data_dim=3, latent_dim=2, input_loc=torch.zeros(3), input_scale=torch.ones(3)),
+    dict(input_loc="optional_data", input_scale="optional_data"),
+)
+CASES["GaussianEncoder.for_data"] = Case(
+    vicourse.GaussianEncoder.for_data,
+    lambda: dict(x=x3(), latent_dim=2, hidden=(4,)),
+    dict(x="data", latent_dim="count", hidden="widths"),
+)
+CASES["gradient_samples"] = Case(
+    gradient_samples,
+    lambda: dict(
+        estimator="score",
+        loc=1.0,
+        scale=0.5,
+        f=lambda z: z.square().sum(-1),
+        num_samples=2,
+        num_trials=8,
+        baseline="leave-one-out",
+        generator=gen(),
+    ),
+    dict(
+        estimator="estimator",
+        loc="real",
+        scale="positive",
+        f="callable",
+        num_samples="count",
+        num_trials="count",
+        baseline="baseline",
+        **GEN,
+    ),
+)
+CASES["plots.show_images"] = Case(
+    plots.show_images,
+    lambda: dict(images=torch.rand(5, 4, dtype=F64), shape=(2, 2), ncols=3),
+    dict(images="data", ncols="count"),
+)
+CASES["plots.plot_gradient_spread"] = Case(
+    plots.plot_gradient_spread,
+    lambda: dict(samples={"a": torch.randn(50, dtype=F64)}, exact=0.5),
+    dict(samples="samples", exact="real"),
+)
 CASES["GaussianEncoder.forward"] = Case(
     method(encoder, "forward"), lambda: dict(x=x3()), dict(x="data")
 )
@@ -566,6 +610,13 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             ("two categories more", categorical(3, 5), True),
             ("one row more", categorical(4, 3), True),
             ("float32", value.to(torch.float32), False),
+        ]
+    elif kind == "samples":
+        cases += [
+            ("an empty dict", {}, True),
+            ("a tensor", torch.zeros(3), True),
+            ("nan inside", {"a": torch.tensor([0.0, math.nan])}, True),
+            ("a 2-D tensor inside", {"a": torch.zeros(2, 2)}, True),
         ]
     elif kind == "estimator":
         cases += [("'reinforce'", "reinforce", True), ("'Pathwise'", "Pathwise", True)]

@@ -29,3 +29,18 @@ def test_explore_q_updates_its_numbers_when_a_slider_moves():
         torch.tensor(explorer.summary["log p(x)"], dtype=F64), model.log_marginal(x)[0]
     )
     plt.close("all")
+
+
+def test_explore_gradients_shows_the_variances_of_section_7_1():
+    """At μ = 1, σ = 0.5 the one-draw variances are 4σ² = 1 (pathwise) and
+    μ⁴/σ² + 14μ² + 15σ² = 21.75 (score); with M = 16 draws both divide by 16."""
+    explorer = widgets.explore_gradients(loc=1.0, scale=0.5, num_samples=1, num_trials=20_000)
+    assert isinstance(explorer, ipywidgets.interactive)
+    assert abs(explorer.summary["pathwise variance"] - 1.0) < 0.05
+    assert abs(explorer.summary["score variance"] / 21.75 - 1) < 0.15
+    explorer.children[2].value = 16  # the M slider
+    explorer.update()
+    assert abs(explorer.summary["pathwise variance"] * 16 - 1.0) < 0.05
+    with pytest.raises(ValueError, match=r"num_samples must be one of \[1, 2, 4"):
+        widgets.explore_gradients(num_samples=3)
+    plt.close("all")

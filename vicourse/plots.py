@@ -312,7 +312,14 @@ def show_images(
 
     Shapes: images (N, H·W).   Chapters 6 and 8.
     """
-    h, w = shape
+    if not isinstance(shape, tuple | list) or len(shape) != 2:
+        _checks.fail(
+            "shape",
+            "a pair (height, width)",
+            _checks.describe_value(shape),
+            "pass e.g. shape=(8, 8)",
+        )
+    h, w = (_checks.positive_int("shape", v) for v in shape)
     _checks.tensor(
         "images",
         images,
@@ -321,6 +328,8 @@ def show_images(
         shape_hint=f"(N, {h * w})",
         fix="one flattened image per row",
     )
+    if images.shape[0] == 0:
+        _checks.fail("images", "at least one image", "(0, H·W)", "pass some images")
     _checks.finite("images", images, bounded=False)
     ncols = _checks.positive_int("ncols", ncols)
     n = images.shape[0]
