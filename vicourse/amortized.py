@@ -25,7 +25,7 @@ from .bounds import elbo_value
 from .contracts import LatentModel
 from .estimators import elbo_estimator
 from .gaussian import DiagonalGaussian
-from .local_vi import annealed_adam, fit_local
+from .local_vi import ascend, fit_local
 
 
 class GaussianEncoder(nn.Module):
@@ -141,32 +141,20 @@ def fit_amortized(
     num_samples = _checks.positive_int("num_samples", num_samples)
     batch = n if batch_size is None else min(_checks.positive_int("batch_size", batch_size), n)
     lr = _checks.positive("lr", lr)
-    estimate = elbo_estimator(estimator)
-    options = {"baseline": baseline} if estimator == "score" else {}
+    estimate = elbo_estimator(estimator, baseline)
     _checks.generator(generator, x.device)
     trainable = list(encoder.parameters())
     if _checks.boolean("fit_model", fit_model):
         trainable += model.trainable_parameters()
-    optimizer, schedule = annealed_adam(trainable, lr, num_steps)
-    trace = x.new_empty(num_steps + 1)
-    with _checks.values_trusted():  # x was checked above: no GPU sync per step
-        for step in range(num_steps + 1):
-            if batch < n:
-                rows = torch.randint(n, (batch,), generator=generator, device=x.device)
-                x_batch = x[rows]
-            else:
-                x_batch = x
-            result = estimate(
-                model, encoder(x_batch), x_batch, num_samples, generator=generator, **options
-            )
-            trace[step] = result.value.mean()
-            if step == num_steps:
-                break
-            optimizer.zero_grad()
-            (-result.surrogate.mean()).backward()
-            optimizer.step()
-            schedule.step()
-    return _checks.fit_trace(trace, lr, "ELBO")
+
+    def step():
+        if batch < n:
+            x_batch = x[torch.randint(n, (batch,), generator=generator, device=x.device)]
+        else:
+            x_batch = x
+        return estimate(model, encoder(x_batch), x_batch, num_samples, generator=generator)
+
+    return ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
 
 
 class AmortizationGap(NamedTuple):

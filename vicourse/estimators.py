@@ -16,6 +16,7 @@ Chapter 7, "The reparameterization trick" (book/07_reparameterization.ipynb); us
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -214,8 +215,8 @@ def elbo_score_function(
 ESTIMATORS = {"pathwise": elbo_pathwise, "score": elbo_score_function}
 
 
-def elbo_estimator(name: str):
-    """ESTIMATORS[name], with a clear error for another name."""
+def elbo_estimator(name: str, baseline=None):
+    """ESTIMATORS[name], with the score function's baseline bound, and clear errors."""
     if name not in ESTIMATORS:
         _checks.fail(
             "estimator",
@@ -223,4 +224,13 @@ def elbo_estimator(name: str):
             repr(name),
             "pass estimator='pathwise' (needs rsample) or 'score' (any q)",
         )
-    return ESTIMATORS[name]
+    if name == "pathwise":
+        if baseline is not None:
+            _checks.fail(
+                "baseline",
+                "None with estimator='pathwise'",
+                repr(baseline),
+                "a baseline is for the score function: pass estimator='score'",
+            )
+        return elbo_pathwise
+    return functools.partial(elbo_score_function, baseline=baseline)

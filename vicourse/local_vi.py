@@ -15,13 +15,14 @@ Chapter 5, "Per-datapoint variational inference" (book/05_per_datapoint_vi.ipynb
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 
 from . import _checks
 from .contracts import Family, LatentModel
-from .estimators import elbo_estimator
+from .estimators import Estimate, elbo_estimator
 
 
 class LocalFit(NamedTuple):
@@ -39,6 +40,34 @@ def annealed_adam(parameters: list[torch.Tensor], lr: float, num_steps: int):
     optimizer = torch.optim.Adam(parameters, lr=lr)
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, num_steps, eta_min=lr / 100)
     return optimizer, schedule
+
+
+def ascend(
+    estimate: Callable[[], Estimate],
+    parameters: list[torch.Tensor],
+    *,
+    lr: float,
+    num_steps: int,
+    like: torch.Tensor,
+) -> torch.Tensor:
+    """Annealed Adam up an ELBO: num_steps steps along the gradient of estimate()'s surrogate.
+
+    Returns the trace of estimate()'s value, averaged over datapoints: (num_steps + 1,), [0] at
+    the start, [t] after t steps (one estimate per step, so no extra work).   Chapters: 5, 6.
+    """
+    optimizer, schedule = annealed_adam(parameters, lr, num_steps)
+    trace = like.new_empty(num_steps + 1)
+    with _checks.values_trusted():  # the caller checked its data: no GPU sync per step
+        for step in range(num_steps + 1):
+            result = estimate()
+            trace[step] = result.value.mean()
+            if step == num_steps:
+                break
+            optimizer.zero_grad()
+            (-result.surrogate.mean()).backward()
+            optimizer.step()
+            schedule.step()
+    return _checks.fit_trace(trace, lr, "ELBO")
 
 
 def fit_local(
@@ -71,25 +100,15 @@ def fit_local(
     num_steps = _checks.positive_int("num_steps", num_steps)
     num_samples = _checks.positive_int("num_samples", num_samples)
     lr = _checks.positive("lr", lr)
-    estimate = elbo_estimator(estimator)
-    options = {"baseline": baseline} if estimator == "score" else {}
+    estimate = elbo_estimator(estimator, baseline)
     init = model.prior(n) if init is None else model.check_q(init, n)
     params = {k: v.detach().clone().requires_grad_() for k, v in init.params().items()}
     trainable = list(params.values())
     if _checks.boolean("fit_model", fit_model):
         trainable += model.trainable_parameters()
-    optimizer, schedule = annealed_adam(trainable, lr, num_steps)
-    trace = x.new_empty(num_steps + 1)
-    with _checks.values_trusted():  # x and q were checked above: no GPU sync per step
-        for step in range(num_steps + 1):
-            q = type(init)(**params)
-            result = estimate(model, q, x, num_samples, generator=generator, **options)
-            trace[step] = result.value.mean()
-            if step == num_steps:
-                break
-            optimizer.zero_grad()
-            (-result.surrogate.mean()).backward()
-            optimizer.step()
-            schedule.step()
-    _checks.fit_trace(trace, lr, "ELBO")
+
+    def step():
+        return estimate(model, type(init)(**params), x, num_samples, generator=generator)
+
+    trace = ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
     return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)
