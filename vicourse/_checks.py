@@ -7,13 +7,16 @@ catch either the project's type or Python's.
 Two kinds of check:
 
 - **Metadata checks** (type, shape, dtype, device): free, so they run on every call:
-  `tensor`, `samples`, `labels_shape`, `like`, `positive_int`, `generator`, `dtype`, `device`.
+  `tensor`, `samples`, `labels_shape`, `like`, `instance`, `positive_int`, `boolean`,
+  `generator`, `dtype`, `device`.
 - **Value checks** (finite, positive, in range, rows that sum to 1): they read the values, which
   on a GPU waits for the device (a sync). They run in constructors and in entry points (the
   functions a reader calls once per result), and are skipped inside `values_trusted()`, which the
   fitting loops enter after checking their data once: `finite`, `positive_tensor`,
-  `scale_tensor`, `label_range`, `distribution_rows`. (`real`, `positive` and `scale_in_dtype`
-  check Python numbers, which never sync.)
+  `scale_tensor`, `label_range`, `distribution_rows`. (`real`, `reals`, `interval`, `positive`,
+  `scale_in_dtype` and `real_in_dtype` check Python numbers, which never sync.)
+- **After a fitting loop**: `fit_trace` reads the trace once (one sync) and raises FitError if
+  the fit produced nan or inf, naming the step.
 """
 
 from __future__ import annotations
