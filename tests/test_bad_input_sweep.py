@@ -485,6 +485,81 @@ CASES["amortization_gap"] = Case(
     lambda: dict(model=linear(), encoder=encoder(), x=x3(), num_steps=2, lr=0.05, generator=gen()),
     dict(model="model", encoder="encoder", x="data", num_steps="count", lr="positive", **GEN),
 )
+
+
+def vae():
+    torch.manual_seed(0)
+    return vicourse.VAE(4, 2, hidden=(3,)).double()
+
+
+def images(n=3):
+    return (torch.arange(4 * n, dtype=F64).reshape(n, 4) % 2).contiguous()
+
+
+CASES["VAE"] = Case(
+    vicourse.VAE,
+    lambda: dict(data_dim=4, latent_dim=2, hidden=(3,), activation="relu"),
+    dict(data_dim="count", latent_dim="count", hidden="widths", activation="activation"),
+)
+CASES["VAE.for_data"] = Case(
+    vicourse.VAE.for_data,
+    lambda: dict(x=images(), latent_dim=2, hidden=(3,)),
+    dict(x="data", latent_dim="count", hidden="widths"),
+)
+for name in ("loss", "elbo", "terms"):
+    CASES[f"VAE.{name}"] = Case(
+        method(vae, name),
+        lambda: dict(x=images(), num_samples=2, generator=gen()),
+        dict(x="data", num_samples="count", **GEN),
+    )
+CASES["VAE.elbo(kl)"] = Case(
+    method(vae, "elbo"), lambda: dict(x=images(), kl="mc"), dict(kl="choice")
+)
+CASES["VAE.loss(objective)"] = Case(
+    method(vae, "loss"), lambda: dict(x=images(), objective="iwae"), dict(objective="choice")
+)
+CASES["VAE.iwae"] = Case(
+    method(vae, "iwae"),
+    lambda: dict(x=images(), num_samples=5, batch_size=2, generator=gen()),
+    dict(x="data", num_samples="count", batch_size="count", **GEN),
+)
+CASES["VAE.mean_image"] = Case(
+    method(vae, "mean_image"), lambda: dict(z=torch.zeros(3, 2, dtype=F64)), dict(z="data")
+)
+CASES["train"] = Case(
+    vicourse.train,
+    lambda: dict(
+        model=vae(),
+        x_train=images(6),
+        epochs=1,
+        batch_size=2,
+        lr=1e-3,
+        num_samples=1,
+        objective="elbo",
+        x_test=images(),
+        generator=gen(),
+        progress=False,
+        graph=None,
+    ),
+    dict(
+        model="vae_model",
+        x_train="data",
+        epochs="count",
+        batch_size="count",
+        lr="positive",
+        num_samples="count",
+        objective="choice",
+        x_test="optional_data",
+        generator="generator",
+        progress="flag",
+        graph="optional_flag",
+    ),
+)
+CASES["load_images"] = Case(
+    vicourse.load_images,
+    lambda: dict(name="digits", device="cpu", dtype=torch.float32),
+    dict(name="choice", device="device", dtype="dtype"),
+)
 CASES["Categorical"] = Case(
     vicourse.Categorical, lambda: dict(logits=torch.zeros(3, 3, dtype=F64)), dict(logits="data")
 )
@@ -511,6 +586,7 @@ CASES["GaussianMixture.elbo_exact"] = Case(
 
 OPTIONAL = {
     "generator",
+    "optional_flag",
     "optional_device",
     "optional_data",
     "optional_q",
@@ -617,6 +693,18 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             ("a tensor", torch.zeros(3), True),
             ("nan inside", {"a": torch.tensor([0.0, math.nan])}, True),
             ("a 2-D tensor inside", {"a": torch.zeros(2, 2)}, True),
+        ]
+    elif kind == "choice":
+        cases += [("'nonsense'", "nonsense", True), ("1", 1, True)]
+    elif kind == "activation":
+        cases += [("'sigmoid'", "sigmoid", True), ("torch.nn.ReLU", torch.nn.ReLU, True)]
+    elif kind == "optional_flag":
+        cases += [("1", 1, True), ("'yes'", "yes", True), ("True off CUDA", True, True)]
+    elif kind == "vae_model":
+        cases += [
+            ("the conjugate model", conjugate(), True),
+            ("a tensor", torch.zeros(2), True),
+            ("a VAE of other width", vicourse.VAE(5, 2, hidden=(3,)).double(), True),
         ]
     elif kind == "estimator":
         cases += [("'reinforce'", "reinforce", True), ("'Pathwise'", "Pathwise", True)]

@@ -13,6 +13,9 @@ Read the modules in the order of the derivation:
     estimators.py  pathwise and score-function gradients                 (chapters 5–7)
     local_vi.py    one q_i per datapoint                                 (chapter 5)
     amortized.py   one encoder q_φ(z|x) for every x                      (chapter 6)
+    data.py        binarized handwritten digits (and MNIST) as tensors   (chapter 8)
+    vae.py         the variational autoencoder and its bounds            (chapter 8)
+    trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
     plots.py       matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
 
@@ -37,6 +40,7 @@ from .bounds import (
     naive_log_marginal,
 )
 from .contracts import Family, LatentModel, TractableModel
+from .data import DataUnavailable, Images, load_images
 from .estimators import (
     ESTIMATORS,
     Estimate,
@@ -52,15 +56,20 @@ from .mixture import Categorical, GaussianMixture
 from .mle import em_step, expected_log_joint, fit_em, fit_gradient
 from .models import GaussianMean, LinearGaussian
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
+from .trainer import History, train
+from .vae import VAE, BernoulliDecoder
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ESTIMATORS",
+    "VAE",
     "AmortizationGap",
     "ArgumentError",
     "ArgumentTypeError",
+    "BernoulliDecoder",
     "Categorical",
+    "DataUnavailable",
     "DiagonalGaussian",
     "Estimate",
     "Family",
@@ -68,6 +77,8 @@ __all__ = [
     "GaussianEncoder",
     "GaussianMean",
     "GaussianMixture",
+    "History",
+    "Images",
     "LatentModel",
     "LinearGaussian",
     "LocalFit",
@@ -90,6 +101,7 @@ __all__ = [
     "kl_diag_gaussians",
     "kl_diag_to_full",
     "kl_monte_carlo",
+    "load_images",
     "log_mean_exp",
     "log_weights",
     "make_generator",
@@ -100,4 +112,5 @@ __all__ = [
     "score_function",
     "seed_everything",
     "smoke",
+    "train",
 ]

@@ -27,14 +27,43 @@ from .estimators import elbo_estimator
 from .gaussian import DiagonalGaussian
 from .local_vi import ascend, fit_local
 
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def mlp(widths: Sequence[int], activation: str) -> list[nn.Module]:
+    """Linear layers between consecutive widths, each followed by the activation (by name)."""
+    if activation not in ACTIVATIONS:
+        _checks.fail(
+            "activation",
+            " or ".join(map(repr, ACTIVATIONS)),
+            repr(activation),
+            "pass activation='tanh' or 'relu'",
+        )
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(widths):
+        layers += [nn.Linear(a, b), ACTIVATIONS[activation]()]
+    return layers
+
+
+def standardization(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The column means and standard deviations of x, (D,) each; a column with no spread gets
+    the scale 1, so it is only centred.   Chapters: 6, 8."""
+    _checks.tensor("x", x, ndim=2, shape_hint="(N, D)", fix="one row per datapoint")
+    if x.shape[0] < 2:
+        _checks.fail("x", "at least two rows", str(tuple(x.shape)), "pass the training data")
+    _checks.finite("x", x)
+    scale = x.std(0)
+    return x.mean(0), torch.where(scale > 0, scale, torch.ones_like(scale))
+
 
 class GaussianEncoder(nn.Module):
     """q_φ(z|x) = N(μ_φ(x), diag σ_φ(x)²): a network from x to (μ, log σ).
 
     Args:
         data_dim, latent_dim: D and K.
-        hidden: widths of the hidden layers (tanh); () makes the encoder affine,
+        hidden: widths of the hidden layers; () makes the encoder affine,
             (μ, log σ) = A x + c. The last layer starts at zero: q(z|x) = N(0, I) for every x.
+        activation: after each hidden layer, "tanh" or "relu".
         input_loc, input_scale: (D,) tensors; the network sees (x − input_loc) / input_scale.
             GaussianEncoder.for_data sets them from the data, which keeps the first steps of
             gradient ascent well scaled on raw data such as 0–16 pixel values.
@@ -48,6 +77,7 @@ class GaussianEncoder(nn.Module):
         latent_dim: int,
         hidden: Sequence[int] = (64,),
         *,
+        activation: str = "tanh",
         input_loc: torch.Tensor | None = None,
         input_scale: torch.Tensor | None = None,
     ):
@@ -64,9 +94,7 @@ class GaussianEncoder(nn.Module):
                 "pass hidden=() for an affine encoder",
             )
         widths = [d, *hidden]
-        layers: list[nn.Module] = []
-        for a, b in itertools.pairwise(widths):
-            layers += [nn.Linear(a, b), nn.Tanh()]
+        layers = mlp(widths, activation)
         last = nn.Linear(widths[-1], 2 * self.latent_dim)
         nn.init.zeros_(last.weight)  # start at q(z|x) = N(0, I), the usual prior, for every x
         nn.init.zeros_(last.bias)
@@ -82,17 +110,14 @@ class GaussianEncoder(nn.Module):
 
     @classmethod
     def for_data(
-        cls, x: torch.Tensor, latent_dim: int, hidden: Sequence[int] = (64,)
+        cls, x: torch.Tensor, latent_dim: int, hidden: Sequence[int] = (64,), activation="tanh"
     ) -> GaussianEncoder:
         """An encoder for data like x, on x's device and dtype, that standardizes its input by
-        x's column means and standard deviations (columns with no spread are only centred)."""
-        _checks.tensor("x", x, ndim=2, shape_hint="(N, D)", fix="one row per datapoint")
-        if x.shape[0] < 2:
-            _checks.fail("x", "at least two rows", str(tuple(x.shape)), "pass the training data")
-        _checks.finite("x", x)
-        scale = x.std(0)
-        scale = torch.where(scale > 0, scale, torch.ones_like(scale))
-        encoder = cls(x.shape[1], latent_dim, hidden, input_loc=x.mean(0), input_scale=scale)
+        x's column means and standard deviations (see `standardization`)."""
+        loc, scale = standardization(x)
+        encoder = cls(
+            x.shape[1], latent_dim, hidden, activation=activation, input_loc=loc, input_scale=scale
+        )
         return encoder.to(x.device)
 
     def forward(self, x: torch.Tensor) -> DiagonalGaussian:

@@ -2,8 +2,9 @@
 
 A static page runs no Python, so each chapter shows the matching static figure or animation too.
 Works with ipywidgets 7.7 (Colab) and 8.x; ipywidgets is imported only when an explorer is built.
-Chapter 3, "The variational approximation" (book/03_variational_approximation.ipynb), and
-chapter 7, "The reparameterization trick" (book/07_reparameterization.ipynb).
+Chapters 3, "The variational approximation" (book/03_variational_approximation.ipynb), 7, "The
+reparameterization trick" (book/07_reparameterization.ipynb), and 8, "The variational
+autoencoder" (book/08_vae.ipynb).
 """
 
 from __future__ import annotations
@@ -121,3 +122,48 @@ def explore_gradients(
 
 def _square(z: torch.Tensor) -> torch.Tensor:
     return z.square().sum(-1)
+
+
+def explore_decoder(vae, *, shape: tuple[int, int] = (8, 8), limit: float = 3.0):
+    """Sliders for the two coordinates of z in a VAE with a 2-D latent: the decoder's mean image
+    E[x | z] = σ(f_θ(z)), redrawn as they move. The last image is kept in `summary["image"]`.
+
+    Returns: an ipywidgets.interactive.   Chapter: 8.
+    """
+    import matplotlib.pyplot as plt
+
+    from . import plots
+    from .vae import VAE
+
+    widgets = _ipywidgets()
+    _checks.instance("vae", vae, VAE, "train one with vicourse.train")
+    if vae.latent_dim != 2:
+        _checks.fail(
+            "vae",
+            "a VAE with a 2-D latent (one slider per coordinate)",
+            f"latent_dim={vae.latent_dim}",
+            "train one with latent_dim=2",
+        )
+    limit = _checks.positive("limit", limit)
+    state: dict = {}
+
+    def decode(z1: float, z2: float):
+        z = vae.reference().new_tensor([[z1, z2]])
+        state["image"] = vae.mean_image(z)
+        return state["image"]
+
+    def draw(z1: float, z2: float):
+        _, ax = plt.subplots(figsize=(2.6, 2.6))
+        plots.show_images(decode(z1, z2), shape=shape, ncols=1, ax=ax, vmax=1)
+        ax.set_title(f"z = ({z1:.2f}, {z2:.2f})")
+        plt.show()
+
+    decode(0.0, 0.0)  # the image is ready before the first draw
+    common = dict(min=-limit, max=limit, step=0.1, continuous_update=True)
+    explorer = widgets.interactive(
+        draw,
+        z1=widgets.FloatSlider(value=0.0, description="z₁", **common),
+        z2=widgets.FloatSlider(value=0.0, description="z₂", **common),
+    )
+    explorer.summary = state
+    return explorer

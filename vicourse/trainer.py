@@ -1,0 +1,242 @@
+"""Training a VAE fast: the data stay on the device, one host sync per epoch, a CUDA graph on GPUs.
+
+    for each epoch:   perm = randperm(N) on the device
+        for each batch of indices b:   loss = model.loss(x[b]);  loss.backward();  Adam step
+        one .item() at the end of the epoch (the training and test −ELBO together)
+
+No DataLoader: the images are one tensor on the device, and a batch is an index_select. On CUDA
+the whole step (gather, forward, backward, fused Adam) is captured once as a CUDA graph and
+replayed for every batch; elsewhere it runs eagerly. A checkpoint after every epoch (state_dicts,
+the epoch, the history and the random state) lets an interrupted run resume where it stopped.
+
+Shapes: x (N, D); the history holds one −ELBO per epoch, in nats per image.
+Chapter 8, "The variational autoencoder" (book/08_vae.ipynb).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+import warnings
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import torch
+
+from . import _checks
+from .vae import VAE
+
+
+@dataclass
+class History:
+    """Per epoch: the mean training −ELBO over its steps, the test −ELBO at its end (nats per
+    image; empty without test data) and its wall time in seconds."""
+
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+
+def train(
+    model: VAE,
+    x_train: torch.Tensor,
+    *,
+    epochs: int = 10,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    num_samples: int = 1,
+    objective: str = "elbo",
+    x_test: torch.Tensor | None = None,
+    generator: torch.Generator | None = None,
+    checkpoint: str | Path | None = None,
+    progress: bool = True,
+    graph: bool | None = None,
+) -> History:
+    """Minimize the VAE's loss, −ELBO = reconstruction + KL, by Adam over shuffled batches.
+
+    Args:
+        epochs: passes over x_train; each has N // batch_size steps (the last partial batch
+            is left out, and a new shuffle comes every epoch).
+        num_samples, objective: what each step minimizes, model.loss(batch, num_samples=...,
+            objective=...): "elbo" (−ELBO with num_samples draws) or "iwae" (−IWAE_k).
+        x_test: images to report the −ELBO on after every epoch.
+        generator: the random stream for shuffling and for the draws of z (a fresh seed if
+            None).
+        checkpoint: a file. If it exists, training resumes from it; after every epoch it is
+            rewritten. An interrupted run then repeats at most one epoch.
+        progress: a tqdm progress bar (a widget in Jupyter and Colab, text in a terminal).
+        graph: capture the step as a CUDA graph; None means: on CUDA, yes.
+
+    Returns:
+        the History of all epochs, resumed ones included.   Chapter: 8.
+    """
+    _checks.instance("model", model, VAE, "build one with vicourse.VAE.for_data(x, K)")
+    x = model.check_x(x_train)
+    if x_test is not None:
+        model.check_x(x_test)
+    epochs = _checks.positive_int("epochs", epochs)
+    n = x.shape[0]
+    batch_size = _checks.positive_int("batch_size", batch_size)
+    if batch_size > n:
+        _checks.fail(
+            "batch_size",
+            f"at most the number of training images, {n}",
+            str(batch_size),
+            "pass a smaller batch_size",
+        )
+    num_samples = _checks.positive_int("num_samples", num_samples)
+    lr = _checks.positive("lr", lr)
+    progress = _checks.boolean("progress", progress)
+    cuda = x.device.type == "cuda"
+    graph = cuda if graph is None else _checks.boolean("graph", graph)
+    if graph and not cuda:
+        _checks.fail(
+            "graph",
+            "False off CUDA (a CUDA graph needs a CUDA device)",
+            "True",
+            "pass graph=None or False",
+        )
+    if generator is None:
+        generator = torch.Generator(device=x.device)
+        generator.seed()
+    _checks.generator(generator, x.device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=cuda, capturable=graph)
+    history = History()
+    if objective not in ("elbo", "iwae"):
+        _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
+    settings = dict(batch_size=batch_size, num_samples=num_samples, objective=objective, lr=lr, n=n)
+    path = None if checkpoint is None else Path(checkpoint)
+    if path is not None and path.is_file():
+        _resume(path, model, optimizer, history, generator, settings)
+    steps = n // batch_size
+    total = x.new_zeros(())  # the epoch's summed loss, on the device
+    loss = {"num_samples": num_samples, "objective": objective}
+    step = _Step(model, optimizer, x, batch_size, loss, generator, total, graph)
+
+    from tqdm.auto import trange
+
+    bar = trange(history.epochs, epochs, disable=not progress, desc="epochs", unit="epoch")
+    for epoch in bar:
+        start = time.perf_counter()
+        total.zero_()
+        order = torch.randperm(n, generator=generator, device=x.device)
+        with _checks.values_trusted():  # checked above: no host sync inside the epoch
+            for b in range(steps):
+                step(order[b * batch_size : (b + 1) * batch_size])
+            summary = [total / steps]
+            if x_test is not None:
+                with torch.no_grad():
+                    summary.append(_mean_loss(model, x_test, batch_size, generator))
+        losses = torch.stack(summary).tolist()  # the epoch's one sync
+        if not all(math.isfinite(v) for v in losses):
+            _checks.fail(
+                "lr",
+                "small enough for the loss to stay finite",
+                f"lr={lr}, with which the −ELBO became {losses[0]} in epoch {epoch + 1}",
+                "try a smaller lr (or resume from the last checkpoint with one)",
+                kind=_checks.FitError,
+            )
+        history.train_loss.append(losses[0])
+        if x_test is not None:
+            history.test_loss.append(losses[1])
+        history.seconds.append(time.perf_counter() - start)
+        bar.set_postfix(train=f"{losses[0]:.2f}", refresh=False)
+        if path is not None:
+            _save(path, model, optimizer, history, generator, settings)
+    return history
+
+
+def _mean_loss(model: VAE, x: torch.Tensor, batch_size: int, generator) -> torch.Tensor:
+    """The −ELBO per image over all of x, in batches, one draw of z each (no sync)."""
+    total = x.new_zeros(())
+    for chunk in x.split(batch_size):
+        total += model.loss(chunk, generator=generator) * chunk.shape[0]
+    return total / x.shape[0]
+
+
+class _Step:
+    """One training step on a batch of indices: eager, or a replayed CUDA graph."""
+
+    def __init__(self, model, optimizer, x, batch_size, loss: dict, generator, total, graph):
+        self.model, self.optimizer, self.x, self.total = model, optimizer, x, total
+        self.loss, self.generator = loss, generator
+        self.graph = None
+        if graph:
+            self.indices = torch.zeros(batch_size, dtype=torch.long, device=x.device)
+            try:
+                self._capture()
+            except RuntimeError as error:  # an op that cannot be captured: run eagerly
+                warnings.warn(
+                    f"CUDA graph capture failed ({error}); training eagerly instead.",
+                    RuntimeWarning,
+                    stacklevel=3,
+                )
+                self.graph = None
+
+    def _body(self, indices: torch.Tensor, generator) -> None:
+        loss = self.model.loss(self.x.index_select(0, indices), generator=generator, **self.loss)
+        loss.backward()
+        self.optimizer.step()
+        self.total.add_(loss.detach())
+
+    def _capture(self) -> None:
+        # Inside a graph, random draws come from the default CUDA generator (graph-safe),
+        # seeded once from ours. Three eager warm-up steps on a side stream, then the capture.
+        seed = torch.randint(2**62, (1,), generator=self.generator, device=self.x.device)
+        torch.cuda.manual_seed(int(seed.item()))
+        self.indices.copy_(torch.arange(len(self.indices), device=self.x.device))
+        side = torch.cuda.Stream()
+        side.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(side), _checks.values_trusted():
+            for _ in range(3):
+                self.optimizer.zero_grad(set_to_none=True)
+                self._body(self.indices, None)
+        torch.cuda.current_stream().wait_stream(side)
+        self.optimizer.zero_grad(set_to_none=True)
+        self.graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(self.graph), _checks.values_trusted():
+            self._body(self.indices, None)
+
+    def __call__(self, indices: torch.Tensor) -> None:
+        if self.graph is not None:
+            self.indices.copy_(indices)
+            self.graph.replay()
+        else:
+            self.optimizer.zero_grad(set_to_none=True)
+            self._body(indices, self.generator)
+
+
+def _save(path: Path, model, optimizer, history: History, generator, settings: dict) -> None:
+    """Write the checkpoint atomically: a crash while saving leaves the previous one intact."""
+    state = {
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict(),
+        "history": asdict(history),
+        "generator": generator.get_state(),
+        "settings": settings,
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    torch.save(state, temporary)
+    os.replace(temporary, path)
+
+
+def _resume(path: Path, model, optimizer, history: History, generator, settings: dict) -> None:
+    state = torch.load(path, map_location=model.reference().device, weights_only=True)
+    if state.get("settings") != settings:
+        _checks.fail(
+            "checkpoint",
+            f"a checkpoint made with the same settings {settings}",
+            f"one made with {state.get('settings')}",
+            "pass the same settings, or another checkpoint file",
+        )
+    model.load_state_dict(state["model"])
+    optimizer.load_state_dict(state["optimizer"])
+    for name, values in state["history"].items():
+        getattr(history, name).extend(values)
+    generator.set_state(state["generator"].to("cpu"))

@@ -1,0 +1,209 @@
+"""The variational autoencoder: a neural p_θ(x|z), an encoder q_φ(z|x), and the loss to minimize.
+
+    p(z) = N(0, I),   p_θ(x|z) = Π_d Bernoulli(x_d; σ(f_θ(z))_d),   q_φ(z|x) = N(μ_φ(x), σ_φ(x)²)
+    −L = −E_q[log p_θ(x|z)] + KL(q_φ(z|x) ‖ p(z))   (reconstruction loss + KL loss)
+
+Everything is the earlier chapters' pieces: the encoder is amortized.GaussianEncoder, the KL is
+kl.kl_diag_gaussians, the Monte Carlo ELBO is estimators.elbo_pathwise, and the
+importance-weighted bound is bounds.log_mean_exp of bounds.log_weights. A VAE is a LatentModel,
+not a TractableModel: it has no exact log p(x), only bounds on it.
+
+Shapes: x is (N, D) with values in [0, 1]; z is (S, N, K); bounds are (N,), in nats per image.
+Chapter 8, "The variational autoencoder" (book/08_vae.ipynb).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import _checks
+from .amortized import GaussianEncoder, mlp, standardization
+from .bounds import log_mean_exp, log_weights
+from .contracts import LatentModel
+from .estimators import elbo_pathwise
+from .gaussian import DiagonalGaussian
+from .kl import kl_diag_gaussians
+
+
+class BernoulliDecoder(nn.Module):
+    """f_θ: z -> the logits of p_θ(x|z), an MLP.   Shapes: (..., K) -> (..., D).   Chapter: 8."""
+
+    def __init__(
+        self,
+        latent_dim: int,
+        data_dim: int,
+        hidden: Sequence[int] = (400,),
+        activation: str = "relu",
+    ):
+        super().__init__()
+        widths = [_checks.positive_int("latent_dim", latent_dim), *hidden]
+        self.net = nn.Sequential(
+            *mlp(widths, activation),
+            nn.Linear(widths[-1], _checks.positive_int("data_dim", data_dim)),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        return self.net(z)
+
+
+class VAE(LatentModel):
+    """A latent-variable model with a neural Bernoulli likelihood, and its encoder.
+
+    Args:
+        data_dim, latent_dim: D (pixels) and K.
+        hidden: the hidden widths of both networks (the decoder mirrors the encoder).
+        activation: "relu" (as in pytorch/examples' VAE) or "tanh".
+        input_loc, input_scale: what the encoder standardizes its input by (see
+            GaussianEncoder); VAE.for_data sets them from the training images.
+
+    Methods: loss (−ELBO, the quantity to minimize), elbo, terms (reconstruction and KL), iwae
+    (the importance-weighted bound on log p(x)), and the LatentModel contract.
+    Chapter: 8.
+    """
+
+    def __init__(
+        self,
+        data_dim: int,
+        latent_dim: int,
+        hidden: Sequence[int] = (400,),
+        *,
+        activation: str = "relu",
+        input_loc: torch.Tensor | None = None,
+        input_scale: torch.Tensor | None = None,
+    ):
+        super().__init__()
+        self.data_dim = _checks.positive_int("data_dim", data_dim)
+        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        self.encoder = GaussianEncoder(
+            data_dim,
+            latent_dim,
+            hidden,
+            activation=activation,
+            input_loc=input_loc,
+            input_scale=input_scale,
+        )
+        self.decoder = BernoulliDecoder(latent_dim, data_dim, tuple(reversed(hidden)), activation)
+        self.to(self.encoder.input_loc.dtype)
+
+    @classmethod
+    def for_data(
+        cls,
+        x: torch.Tensor,
+        latent_dim: int,
+        hidden: Sequence[int] = (400,),
+        activation: str = "relu",
+    ) -> VAE:
+        """A VAE for images like x, on x's device and dtype, its encoder standardizing by x."""
+        loc, scale = standardization(x)
+        vae = cls(
+            x.shape[1], latent_dim, hidden, activation=activation, input_loc=loc, input_scale=scale
+        )
+        return vae.to(x.device)
+
+    # The LatentModel contract.
+
+    def prior(self, n: int) -> DiagonalGaussian:
+        """p(z) = N(0, I) with n rows.   Shapes: (n, K)."""
+        zeros = self.encoder.input_loc.new_zeros(_checks.positive_int("n", n), self.latent_dim)
+        return DiagonalGaussian(zeros, zeros)
+
+    def check_x(self, x: torch.Tensor) -> torch.Tensor:
+        """Images (N, D) with values in [0, 1] (a value check, as finiteness is)."""
+        super().check_x(x)
+        if _checks.checking_values() and bool(((x < 0) | (x > 1)).any()):
+            _checks.fail(
+                "x",
+                "pixel values in [0, 1] (the Bernoulli likelihood's range)",
+                f"values from {x.min().item():.3g} to {x.max().item():.3g}",
+                "binarize or rescale the images, e.g. with vicourse.load_images",
+            )
+        return x
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p_θ(x|z) = Σ_d [x_d log σ(f_d) + (1 − x_d) log(1 − σ(f_d))], f = f_θ(z).
+
+        Shapes: (N, D), (S, N, K) -> (S, N).
+        """
+        self.check_x(x)
+        self.check_z(z, x.shape[0])
+        logits = self.decoder(z)  # (S, N, D)
+        return -F.binary_cross_entropy_with_logits(
+            logits, x.expand_as(logits), reduction="none"
+        ).sum(-1)
+
+    @torch.no_grad()
+    def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
+        """x ~ p_θ(x|z), binary pixels.   Shapes: (..., K) -> (..., D)."""
+        k = self.latent_dim
+        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="draw z from the prior")
+        _checks.like("z", z, "the model", self.reference())
+        _checks.generator(generator, z.device)
+        probs = torch.sigmoid(self.decoder(_checks.finite("z", z)))
+        return torch.bernoulli(probs, generator=generator)
+
+    @torch.no_grad()
+    def mean_image(self, z: torch.Tensor) -> torch.Tensor:
+        """E_θ[x | z] = σ(f_θ(z)), what the decoder draws for z.   Shapes: (..., K) -> (..., D)."""
+        k = self.latent_dim
+        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="pass latent codes")
+        _checks.like("z", z, "the model", self.reference())
+        return torch.sigmoid(self.decoder(_checks.finite("z", z)))
+
+    # The bounds.
+
+    def terms(self, x: torch.Tensor, *, num_samples: int = 1, generator=None):
+        """The two terms of −L: the reconstruction loss −E_q[log p_θ(x|z)] (Monte Carlo, with
+        reparameterized draws) and KL(q_φ(z|x) ‖ p(z)) (closed form).   Shapes: (N,), (N,)."""
+        q = self.encoder(self.check_x(x))
+        z = q.rsample(_checks.positive_int("num_samples", num_samples), generator=generator)
+        reconstruction = -self.log_likelihood(x, z).mean(0)
+        return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
+
+    def elbo(
+        self, x: torch.Tensor, *, num_samples: int = 1, kl: str = "analytic", generator=None
+    ) -> torch.Tensor:
+        """The ELBO per image: with the KL in closed form ("analytic"), or everything by Monte
+        Carlo, E_q[log p(x, z) − log q(z)] ("mc"): the same expectation, estimates of different
+        variance.   Shapes: (N,)."""
+        if kl == "analytic":
+            reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
+            return -(reconstruction + divergence)
+        if kl == "mc":
+            q = self.encoder(self.check_x(x))
+            return elbo_pathwise(self, q, x, num_samples, generator=generator).surrogate
+        _checks.fail("kl", "'analytic' or 'mc'", repr(kl), "pass kl='analytic'")
+
+    def loss(
+        self, x: torch.Tensor, *, num_samples: int = 1, objective: str = "elbo", generator=None
+    ) -> torch.Tensor:
+        """What a framework minimizes, averaged over the images: −ELBO (objective="elbo":
+        reconstruction loss + KL, num_samples draws of z), or −IWAE_k with k = num_samples
+        (objective="iwae", a tighter bound, Burda et al. 2016).   Shapes: x (N, D) -> ()."""
+        if objective == "elbo":
+            return -self.elbo(x, num_samples=num_samples, generator=generator).mean()
+        if objective == "iwae":
+            q = self.encoder(self.check_x(x))
+            z = q.rsample(_checks.positive_int("num_samples", num_samples), generator=generator)
+            return -log_mean_exp(log_weights(self, q, x, z)).mean()
+        _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
+
+    @torch.no_grad()
+    def iwae(
+        self, x: torch.Tensor, num_samples: int = 1000, *, batch_size: int = 100, generator=None
+    ) -> torch.Tensor:
+        """The importance-weighted bound IWAE_k = E[log (1/k) Σ_j p(x, z_j)/q(z_j|x)], z_j ~ q,
+        a lower bound on log p(x) that rises to it as k grows (Burda et al., 2016); here one
+        estimate per image, computed batch_size images at a time.   Shapes: (N,)."""
+        self.check_x(x)
+        num_samples = _checks.positive_int("num_samples", num_samples)
+        batch_size = _checks.positive_int("batch_size", batch_size)
+        out = []
+        for chunk in x.split(batch_size):
+            q = self.encoder(chunk)
+            z = q.sample(num_samples, generator=generator)
+            out.append(log_mean_exp(log_weights(self, q, chunk, z)))
+        return torch.cat(out)
