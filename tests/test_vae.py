@@ -81,6 +81,29 @@ def test_resuming_from_a_checkpoint_gives_the_same_history(tmp_path):
         small_vae(seed=5), DIGITS.x_train, epochs=4, generator=gen(99), checkpoint=path, **settings
     )
     assert resumed.train_loss == whole.train_loss and resumed.test_loss == whole.test_loss
+    # an interruption in the middle of epoch 3 (as when a Colab runtime stops) costs only that epoch
+    interrupted = tmp_path / "interrupted.pt"
+    original, calls = vicourse.trainer._Step.__call__, []
+
+    def stop_in_epoch_3(self, indices):
+        calls.append(1)
+        if len(calls) == 2 * (1437 // 128) + 5:
+            raise KeyboardInterrupt
+        return original(self, indices)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(vicourse.trainer._Step, "__call__", stop_in_epoch_3)
+        with pytest.raises(KeyboardInterrupt):
+            train(
+                small_vae(),
+                DIGITS.x_train,
+                epochs=4,
+                generator=gen(7),
+                checkpoint=interrupted,
+                **settings,
+            )
+    after = train(small_vae(), DIGITS.x_train, epochs=4, checkpoint=interrupted, **settings)
+    assert after.train_loss == whole.train_loss and after.test_loss == whole.test_loss
     with pytest.raises(ArgumentError, match="checkpoint must be a checkpoint made with the same"):
         train(
             small_vae(), DIGITS.x_train, epochs=5, checkpoint=path, **{**settings, "batch_size": 64}

@@ -70,7 +70,11 @@ def train(
         checkpoint: a file. If it exists, training resumes from it; after every epoch it is
             rewritten. An interrupted run then repeats at most one epoch.
         progress: a tqdm progress bar (a widget in Jupyter and Colab, text in a terminal).
-        graph: capture the step as a CUDA graph; None means: on CUDA, yes.
+        graph: capture the step as a CUDA graph; None means: on CUDA, yes. The capture first
+            runs three warm-up steps on the first batch (as PyTorch's CUDA-graph recipe does),
+            and the graph draws z from the default CUDA generator, seeded from `generator`:
+            a run resumed from a checkpoint then matches an uninterrupted one in
+            distribution, not draw for draw (it does, exactly, without the graph).
 
     Returns:
         the History of all epochs, resumed ones included.   Chapter: 8.
