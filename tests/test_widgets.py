@@ -44,3 +44,19 @@ def test_explore_gradients_shows_the_variances_of_section_7_1():
     with pytest.raises(ValueError, match=r"num_samples must be one of \[1, 2, 4"):
         widgets.explore_gradients(num_samples=3)
     plt.close("all")
+
+
+def test_explore_decoder_decodes_the_point_the_sliders_choose():
+    from vicourse import VAE
+
+    torch.manual_seed(0)
+    vae = VAE(64, 2, hidden=(8,))
+    explorer = widgets.explore_decoder(vae)
+    assert isinstance(explorer, ipywidgets.interactive)
+    explorer.children[0].value, explorer.children[1].value = 1.5, -0.5
+    explorer.update()
+    expected = vae.mean_image(torch.tensor([[1.5, -0.5]]))
+    torch.testing.assert_close(explorer.summary["image"], expected)
+    with pytest.raises(ValueError, match="vae must be a VAE with a 2-D latent"):
+        widgets.explore_decoder(VAE(64, 3, hidden=(8,)))
+    plt.close("all")
