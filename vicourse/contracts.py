@@ -143,6 +143,15 @@ class LatentModel(nn.Module):
         _checks.like("z", z, "the model", self.reference())
         return _checks.finite("z", z)
 
+    def check_latent(
+        self, z: torch.Tensor, fix: str = "draw z with model.sample_prior"
+    ) -> torch.Tensor:
+        """z is any (..., K) batch of latent values (not only samples-first), like the model."""
+        k = self.latent_dim
+        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix=fix)
+        _checks.like("z", z, "the model", self.reference())
+        return _checks.finite("z", z)
+
     def check_q(self, q: Family, n: int) -> Family:
         """q is a Family with one distribution per datapoint, over this model's latent."""
         _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")

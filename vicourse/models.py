@@ -78,12 +78,10 @@ class GaussianMean(TractableModel):
 
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p(x|z) = N(z, s² I).   Shapes: (..., K) -> (..., D)."""
-        k = self.latent_dim
-        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="draw z with sample_prior")
-        _checks.like("z", z, "the model", self.reference())
+        self.check_latent(z, fix="draw z with sample_prior")
         _checks.generator(generator, z.device)
         noise = torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device)
-        return _checks.finite("z", z) + self.noise_scale * noise
+        return z + self.noise_scale * noise
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z) = log N(z; m₀, τ² I).   Shapes: (S, N, K) -> (S, N)."""
@@ -198,11 +196,9 @@ class LinearGaussian(TractableModel):
     @torch.no_grad()
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ N(W z + b, s² I).   Shapes: (..., K) -> (..., D)."""
-        k = self.latent_dim
-        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="draw z with sample_prior")
-        _checks.like("z", z, "the model", self.reference())
+        self.check_latent(z, fix="draw z with sample_prior")
         _checks.generator(generator, z.device)
-        mean = _checks.finite("z", z) @ self.weight.T + self.bias
+        mean = z @ self.weight.T + self.bias
         noise = torch.randn(mean.shape, generator=generator, dtype=z.dtype, device=z.device)
         return mean + self.noise_scale * noise
 

@@ -138,20 +138,16 @@ class VAE(LatentModel):
     @torch.no_grad()
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p_θ(x|z), binary pixels.   Shapes: (..., K) -> (..., D)."""
-        k = self.latent_dim
-        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="draw z from the prior")
-        _checks.like("z", z, "the model", self.reference())
+        self.check_latent(z, fix="draw z from the prior")
         _checks.generator(generator, z.device)
-        probs = torch.sigmoid(self.decoder(_checks.finite("z", z)))
+        probs = torch.sigmoid(self.decoder(z))
         return torch.bernoulli(probs, generator=generator)
 
     @torch.no_grad()
     def mean_image(self, z: torch.Tensor) -> torch.Tensor:
         """E_θ[x | z] = σ(f_θ(z)), what the decoder draws for z.   Shapes: (..., K) -> (..., D)."""
-        k = self.latent_dim
-        _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="pass latent codes")
-        _checks.like("z", z, "the model", self.reference())
-        return torch.sigmoid(self.decoder(_checks.finite("z", z)))
+        self.check_latent(z, fix="pass latent codes")
+        return torch.sigmoid(self.decoder(z))
 
     # The bounds.
 
