@@ -108,6 +108,15 @@ def tensor(
     return value
 
 
+def broadcast(name: str, shape, other, expected: str, fix: str) -> torch.Size:
+    """The shape that `shape` and `other` broadcast to, or the project's error about `name`
+    ('{name} must be {expected}, got {shape}; {fix}.')."""
+    try:
+        return torch.broadcast_shapes(shape, other)
+    except RuntimeError:
+        fail(name, expected, str(tuple(shape)), fix)
+
+
 def samples(name: str, value, *, n: int | None, k: int, hint: str) -> torch.Tensor:
     """Latent draws laid out samples first: (S, N, K); n=None accepts any N."""
     tensor(name, value)

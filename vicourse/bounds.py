@@ -123,11 +123,12 @@ def elbo_value(
     """
     _checks.instance("model", model, LatentModel, "use a vicourse model")
     num_samples = _checks.positive_int("num_samples", num_samples)
-    _checks.generator(generator, model.check_x(x).device)
+    n = model.check_x(x).shape[0]
+    _checks.generator(generator, x.device)
     with torch.no_grad():
         if isinstance(model, TractableModel) and isinstance(q, type(model.prior(1))):
             return model.elbo_exact(q, x)
-        model.check_q(q, model.check_x(x).shape[0])
+        model.check_q(q, n)  # before q.sample
         return elbo(log_weights(model, q, x, q.sample(num_samples, generator=generator)))
 
 

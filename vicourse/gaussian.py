@@ -53,15 +53,14 @@ class DiagonalGaussian:
         _checks.tensor("loc", loc, fix="pass μ with the latent dimension K last")
         _checks.tensor("log_scale", log_scale)
         _checks.like("log_scale", log_scale, "loc", loc)
-        try:
-            loc, log_scale = torch.broadcast_tensors(loc, log_scale)
-        except RuntimeError:
-            _checks.fail(
-                "log_scale",
-                f"of a shape that broadcasts with loc's {tuple(loc.shape)}",
-                str(tuple(log_scale.shape)),
-                "give it loc's shape, or (K,) to share it across datapoints",
-            )
+        shape = _checks.broadcast(
+            "log_scale",
+            log_scale.shape,
+            loc.shape,
+            f"of a shape that broadcasts with loc's {tuple(loc.shape)}",
+            "give it loc's shape, or (K,) to share it across datapoints",
+        )
+        loc, log_scale = loc.expand(shape), log_scale.expand(shape)
         if loc.ndim == 0 or loc.shape[-1] == 0:
             _checks.fail(
                 "loc",
@@ -140,15 +139,13 @@ class DiagonalGaussian:
         k = self.latent_dim
         _checks.tensor("z", z, last=k, shape_hint=f"(S, ..., {k})", fix="draw z with q.rsample(S)")
         _checks.like("z", z, "q", self.loc)
-        try:
-            torch.broadcast_shapes(z.shape, self.loc.shape)
-        except RuntimeError:
-            _checks.fail(
-                "z",
-                f"of a shape that broadcasts with q's {tuple(self.loc.shape)}",
-                str(tuple(z.shape)),
-                "draw z with q.rsample(S), shape (S, N, K)",
-            )
+        _checks.broadcast(
+            "z",
+            z.shape,
+            self.loc.shape,
+            f"of a shape that broadcasts with q's {tuple(self.loc.shape)}",
+            "draw z with q.rsample(S), shape (S, N, K)",
+        )
         return normal_log_prob(_checks.finite("z", z), self.loc, self.log_scale)
 
     def entropy(self) -> torch.Tensor:

@@ -29,15 +29,13 @@ def _batch_shape(q_loc: torch.Tensor, p_loc: torch.Tensor, p_name: str) -> None:
             f"one over {p_loc.shape[-1]}",
             "compare distributions of the same latent variable",
         )
-    try:
-        torch.broadcast_shapes(q_loc.shape, p_loc.shape)
-    except RuntimeError:
-        _checks.fail(
-            p_name,
-            f"of a batch shape that broadcasts with q's {tuple(q_loc.shape[:-1])}",
-            str(tuple(p_loc.shape[:-1])),
-            "give p one row per datapoint, or a single row",
-        )
+    _checks.broadcast(
+        p_name,
+        p_loc.shape[:-1],
+        q_loc.shape[:-1],
+        f"of a batch shape that broadcasts with q's {tuple(q_loc.shape[:-1])}",
+        "give p one row per datapoint, or a single row",
+    )
     _checks.like(f"{p_name}.loc", p_loc, "q", q_loc)
 
 
