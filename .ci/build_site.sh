@@ -1,11 +1,20 @@
 #!/usr/bin/env bash
 # Build the site: install what it needs, execute every chapter, build HTML with warnings as errors.
+# --student builds the student edition instead (exercise solutions removed) into _build/student/.
 set -euo pipefail
+output=()
+html=_build/html
+if [ "${1:-}" = "--student" ]; then
+    export VICOURSE_EDITION=student
+    output=(--path-output _build/student)
+    html=_build/student/_build/html
+    shift
+fi
 cd "$(dirname "$0")/.."
 source .ci/install.sh
 log=$(mktemp)
 status=0
-"$PYTHON" -c "from jupyter_book.cli.main import main; main()" build . -W -n --keep-going 2>&1 | tee "$log" || status=$?
+"$PYTHON" -c "from jupyter_book.cli.main import main; main()" build . "${output[@]}" -W -n --keep-going 2>&1 | tee "$log" || status=$?
 echo
 echo "Chapter execution times (budget: 60 s each on a 2-core CPU):"
 grep -o "book/[0-9A-Za-z_]*\.ipynb: Executed notebook in [0-9.]* seconds" "$log" | sed 's/^/  /' || echo "  (no chapter was executed)"
@@ -14,4 +23,4 @@ if [ "$status" -ne 0 ]; then
     echo "The site build failed (exit $status): see the warnings above." >&2
     exit "$status"
 fi
-echo "The site is at: $(pwd)/_build/html/index.html"
+echo "The site is at: $(pwd)/$html/index.html"

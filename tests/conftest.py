@@ -53,3 +53,13 @@ def chapter_pages() -> list[Path]:
 def pages():
     require((HTML / "index.html").is_file(), f"no built site at {HTML}; build it first")
     return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)
+
+
+def load_tool(name: str):
+    """A script in .ci/ (repoint.py, assign.py) as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / ".ci" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

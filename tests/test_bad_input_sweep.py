@@ -263,6 +263,11 @@ CASES = {
         ),
         dict(model="model", x="data", locs="sequence", log_scales="sequence"),
     ),
+    "plots.animation_html": Case(
+        plots.animation_html,
+        lambda: dict(anim=plots.animate_q(GaussianMean(1, dtype=F64), x1(1), [0.0], [0.0])),
+        dict(anim="animation"),
+    ),
 }
 
 # Methods of the three models, with data of the right width for each.
@@ -584,6 +589,13 @@ CASES["GaussianMixture.elbo_exact"] = Case(
     dict(q="categorical", x="data"),
 )
 
+for _name in ("check", "verify"):  # the learner's function: any callable is a fair answer
+    CASES[f"exercises.{_name}"] = Case(
+        getattr(vicourse.exercises, _name),
+        lambda: dict(name="kl_normal", fn=vicourse.exercises.kl_normal),
+        dict(name="choice", fn="learner_fn"),
+    )
+
 OPTIONAL = {
     "generator",
     "optional_flag",
@@ -779,6 +791,10 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
         ]
     elif kind == "flag":
         cases += [("1", 1, True), ("'yes'", "yes", True)]
+    elif kind == "animation":
+        cases += [("a figure", plt.figure(), True)]
+    elif kind == "learner_fn":
+        cases += [("3", 3, True), ("a tensor", torch.zeros(3), True)]
     elif kind == "callable":
         cases += [
             ("3", 3, True),

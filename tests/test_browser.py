@@ -1,5 +1,12 @@
-"""The built site as a reader sees it, in headless Chromium at 1280 px: no code block, printed
-output or display formula is wider than the text column (the site would cut it or make it scroll).
+"""The built site as a reader sees it, in headless Chromium at 1280 px, with no network: every
+request that leaves the local server is refused (and recorded), so what passes here reads offline.
+
+On every page: the math is typeset (no raw TeX left visible), every image loads, no cell output
+shows an error or a traceback, and nothing asks the network for anything. On every chapter: no
+code block, printed output or display formula is wider than the text column (the site would cut
+it or make it scroll). On the home page the table of contents lists every page in the order of
+_toc.yml, and the search page finds "reparameterization" in chapter 7. A screenshot of each page
+is saved to _build/screenshots/ for review.
 
 Needs the site built (the README's build command), the Python package playwright and a Chromium
 (Debian's `chromium`, or VICOURSE_CHROMIUM=/path/to/chrome). Without them these tests skip, unless
@@ -13,7 +20,8 @@ import shutil
 import threading
 
 import pytest
-from conftest import HTML, chapter_pages, require
+import yaml
+from conftest import HTML, ROOT, chapter_pages, require
 
 try:
     from playwright.sync_api import sync_playwright
@@ -60,6 +68,46 @@ def chromium_path() -> str | None:
     )
 
 
+SCREENSHOTS = ROOT / "_build" / "screenshots"
+
+# What a reader would see that is wrong: TeX MathJax left alone, images that did not load, outputs
+# that are errors. Text inside code blocks is exempt (it may show TeX on purpose).
+INSPECT = r"""() => {
+  const article = document.querySelector('article') || document.body;
+  const clone = article.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, mjx-container, .MathJax')
+    .forEach(el => el.remove());
+  const text = clone.textContent;
+  const raw = ['$$', '\\(', '\\[', '\\begin{', '\\frac', '\\mathcal']
+    .filter(tex => text.includes(tex))
+    .map(tex => {
+      const i = text.indexOf(tex);
+      return text.slice(Math.max(0, i - 40), i + 40).replace(/\s+/g, ' ');
+    });
+  const images = [...document.querySelectorAll('img')]
+    .filter(img => !(img.complete && img.naturalWidth > 0))
+    .map(img => img.getAttribute('src'));
+  const errors = [...document.querySelectorAll(
+      '.cell_output .traceback, .cell_output .error, .cell_output .stderr')]
+    .map(el => el.textContent.trim().slice(0, 120));
+  const tracebacks = [...document.querySelectorAll('.cell_output')]
+    .filter(el => el.textContent.includes('Traceback (most recent call last)'))
+    .map(el => el.textContent.trim().slice(0, 120));
+  return {raw, images, errors: [...errors, ...tracebacks],
+          formulas: document.querySelectorAll('mjx-container').length,
+          images_total: document.querySelectorAll('img').length};
+}"""
+
+
+def site_pages() -> list[str]:
+    """Every page a reader reaches from the table of contents, relative to the site's root."""
+    if not (HTML / "index.html").is_file():
+        return []
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
+    return [f"{toc['root']}.html", *(f"{f}.html" for f in files)]  # index.html redirects
+
+
 @pytest.fixture(scope="module")
 def browser():
     require((HTML / "index.html").is_file(), f"no built site at {HTML}; build it first")
@@ -72,7 +120,21 @@ def browser():
     with sync_playwright() as playwright:
         flags = ["--no-sandbox", "--disable-gpu", "--disable-background-networking"]
         chromium = playwright.chromium.launch(executable_path=executable, args=flags)
-        yield chromium, f"http://127.0.0.1:{server.server_address[1]}"
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        context = chromium.new_context(viewport={"width": WIDTH, "height": HEIGHT})
+        refused = []
+
+        def offline(route):
+            if route.request.url.startswith(base):
+                route.continue_()
+            else:
+                refused.append(route.request.url)
+                route.abort()
+
+        context.route("**/*", offline)
+        context.refused = refused
+        yield context, base
+        context.close()
         chromium.close()
     server.shutdown()
     server.server_close()
@@ -80,8 +142,8 @@ def browser():
 
 @pytest.mark.parametrize("page_name", [p.name for p in chapter_pages()] or ["(no site)"])
 def test_nothing_on_a_chapter_page_is_wider_than_the_text_column(browser, page_name):
-    chromium, base = browser
-    page = chromium.new_page(viewport={"width": WIDTH, "height": HEIGHT})
+    context, base = browser
+    page = context.new_page()
     page.goto(f"{base}/book/{page_name}")
     page.evaluate("() => MathJax.startup.promise")  # every formula typeset
     result = page.evaluate(MEASURE)
@@ -91,3 +153,53 @@ def test_nothing_on_a_chapter_page_is_wider_than_the_text_column(browser, page_n
         f"  {w['what']} {w['overflow']:.0f} px too wide: {w['text']!r}" for w in result["wide"]
     )
     assert not result["wide"], f"{page_name} at {WIDTH} px:\n{wide}"
+
+
+@pytest.mark.parametrize("path", site_pages() or ["(no site)"])
+def test_every_page_reads_whole_and_offline(browser, path):
+    context, base = browser
+    before = len(context.refused)
+    page = context.new_page()
+    page.goto(f"{base}/{path}", wait_until="load")
+    page.evaluate("() => window.MathJax?.startup?.promise")
+    result = page.evaluate(INSPECT)
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=SCREENSHOTS / f"{path.replace('/', '_')}.png", full_page=True)
+    page.close()
+    assert not result["raw"], f"{path}: TeX not typeset: {result['raw']}"
+    assert not result["images"], f"{path}: images that did not load: {result['images']}"
+    assert not result["errors"], f"{path}: outputs that show errors: {result['errors']}"
+    asked = context.refused[before:]
+    assert not asked, f"{path} asked the network (refused, so offline it would miss): {asked}"
+    if path.startswith("book/0"):
+        assert result["formulas"] >= 1 and result["images_total"] >= 1, result
+
+
+def test_the_table_of_contents_lists_every_page_in_order(browser):
+    require(site_pages(), f"no built site at {HTML}")
+    context, base = browser
+    page = context.new_page()
+    page.goto(f"{base}/index.html")  # redirects to the root page
+    page.wait_for_url("**/intro.html")
+    links = page.evaluate(
+        """() => [...document.querySelectorAll('nav.bd-docs-nav a.reference.internal')]
+             .map(a => new URL(a.href).pathname)"""
+    )
+    page.close()
+    expected = ["/" + p for p in site_pages()[1:]]
+    listed = [link for link in links if link in expected]
+    assert listed == expected, f"the sidebar lists {listed}, expected {expected}"
+
+
+def test_search_finds_a_term_in_its_chapter(browser):
+    require(site_pages(), f"no built site at {HTML}")
+    context, base = browser
+    page = context.new_page()
+    page.goto(f"{base}/search.html?q=reparameterization")
+    page.wait_for_selector("#search-results ul.search li", timeout=30_000)
+    hits = page.evaluate(
+        "() => [...document.querySelectorAll('#search-results ul.search li a')]"
+        ".map(a => new URL(a.href).pathname)"
+    )
+    page.close()
+    assert "/book/07_reparameterization.html" in hits, hits

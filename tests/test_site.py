@@ -1,13 +1,15 @@
 """The built site reads offline: every page that uses MathJax loads it from a file inside the build.
+The student edition (`bash .ci/build_site.sh --student`) holds no solution.
 
 Needs the site built first (the README's build command). .ci/run builds it and sets
 VICOURSE_REQUIRE_SITE=1, so there a missing build fails instead of skipping.
 """
 
+import html
 import json
 import re
 
-from conftest import EXECUTED, HTML, chapter_pages
+from conftest import EXECUTED, HTML, ROOT, chapter_pages, load_tool, require
 
 SCRIPT = re.compile(r'<script[^>]*\bsrc="([^"]*mathjax[^"]*)"', re.IGNORECASE)
 
@@ -28,12 +30,14 @@ def test_every_mathjax_script_is_a_file_in_the_build(pages):
 
 
 def test_every_chapter_page_has_mathjax_and_the_colab_button(pages):
+    url, ref = load_tool("repoint").configured()
     chapters = [p for p in pages if p.parent.name == "book" and re.match(r"\d\d_", p.name)]
     assert len(chapters) >= 4
     for page in chapters:
         html = page.read_text(encoding="utf-8")
         assert SCRIPT.search(html), page.name
-        colab = f"https://colab.research.google.com/github/vicourse/vicourse/blob/main/book/{page.stem}.ipynb"
+        repository = url.removeprefix("https://github.com/")
+        colab = f"https://colab.research.google.com/github/{repository}/blob/{ref}/book/{page.stem}.ipynb"
         assert colab in html, f"{page.name} lacks the Colab launch link {colab}"
 
 
@@ -61,3 +65,47 @@ def test_printed_output_fits_the_code_column(pages):
                     if len(line) > 79:
                         wide.append(f"{path.name} cell {i}: {len(line)} columns: {line[:60]}…")
     assert not wide, "\n".join(wide)
+
+
+STUDENT = HTML.parents[1] / "student" / "_build" / "html"
+
+
+def page_text(path) -> str:
+    """What a page says, without markup: tags stripped, entities decoded, spaces collapsed."""
+    text = re.sub(r"<[^>]+>", " ", path.read_text(encoding="utf-8"))
+    return " ".join(html.unescape(text).split())
+
+
+def solution_snippets(notebook) -> list[str]:
+    """Text that only a solution contains: the lines of each code solution, and a run of plain
+    words from each worked derivation."""
+    snippets = []
+    for cell in json.loads(notebook.read_text())["cells"]:
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in source:
+            body = source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
+            snippets += [" ".join(line.split()) for line in body.splitlines() if line.strip()]
+        elif cell["cell_type"] == "markdown" and ":class-container: solution" in source:
+            prose = re.sub(r"\$\$.*?\$\$|\$.*?\$", "|", source, flags=re.S)
+            runs = re.findall(r"(?:[A-Za-z]+[ ,]+){6,}[A-Za-z]+", prose)
+            snippets.append(max(runs, key=len))
+    return snippets
+
+
+def test_the_student_edition_has_no_solution_text():
+    """`bash .ci/build_site.sh --student` builds a site whose HTML holds no solution (while the
+    full site shows every one, behind its toggle), and no way back to the notebooks that do."""
+    require((STUDENT / "index.html").is_file(), f"no student edition at {STUDENT}; build it")
+    chapters = chapter_pages()
+    assert chapters
+    for page in chapters:
+        snippets = solution_snippets(ROOT / "book" / f"{page.stem}.ipynb")
+        assert len(snippets) >= 3, page.name
+        full, student = page_text(page), page_text(STUDENT / "book" / page.name)
+        for snippet in snippets:
+            assert snippet in full, f"{page.name}: the full site lacks {snippet!r}"
+            assert snippet not in student, f"student {page.name} shows {snippet!r}"
+        assert "Exercise" in student and "Solution" not in student
+        raw = (STUDENT / "book" / page.name).read_text(encoding="utf-8")
+        assert "colab.research.google.com" not in raw and "_sources/" not in raw
+    assert not (STUDENT / "_sources").exists()

@@ -18,6 +18,7 @@ Read the modules in the order of the derivation:
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
     plots.py       matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
+    exercises.py   the exercises' reference answers, and check(name, fn)   (every chapter)
 
 Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); functions
 return quantities to maximize; every sampler takes a keyword-only `generator=`; device and
@@ -26,7 +27,7 @@ ArgumentTypeError (also a TypeError), naming the argument, what was expected, wh
 the fix.
 """
 
-from . import runtime
+from . import exercises, runtime
 from ._checks import ArgumentError, ArgumentTypeError, FitError
 from .amortized import AmortizationGap, GaussianEncoder, amortization_gap, fit_amortized
 from .bounds import (
@@ -93,6 +94,7 @@ __all__ = [
     "elbo_value",
     "elbo_with_entropy",
     "em_step",
+    "exercises",
     "expected_log_joint",
     "fit_amortized",
     "fit_em",

@@ -8,6 +8,7 @@ Chapters 1–4 (book/*.ipynb).  Live versions of some figures are in widgets.py.
 from __future__ import annotations
 
 import math
+import re
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -206,6 +207,38 @@ def animate_q(
     anim = animation.FuncAnimation(fig, draw, frames=len(locs), interval=interval, blit=False)
     plt.close(fig)
     return anim
+
+
+# matplotlib's jshtml player draws its buttons with Font Awesome icons from a CDN: offline they
+# are blank. Unicode glyphs need nothing; each button keeps its title and aria-label.
+_PLAYER_ICONS = {
+    "fa fa-play fa-flip-horizontal": "◀",
+    "fa fa-minus": "−",
+    "fa fa-fast-backward": "⏮",
+    "fa fa-step-backward": "◁",
+    "fa fa-pause": "⏸",
+    "fa fa-play": "▶",
+    "fa fa-step-forward": "▷",
+    "fa fa-fast-forward": "⏭",
+    "fa fa-plus": "+",
+}
+
+
+def animation_html(anim: animation.Animation) -> str:
+    """anim.to_jshtml() that needs no network: the player's icons are Unicode glyphs instead of
+    Font Awesome from a CDN. Show it with IPython.display.HTML.
+
+    Chapter 3.
+    """
+    _checks.instance("anim", anim, animation.Animation, "pass the result of animate_q")
+    html = re.sub(
+        r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", anim.to_jshtml()
+    )
+    for icon, glyph in _PLAYER_ICONS.items():
+        html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{glyph}</span>')
+    if "font-awesome" in html or '<i class="fa ' in html:
+        raise RuntimeError("matplotlib's animation player changed: update plots._PLAYER_ICONS")
+    return html
 
 
 def plot_landscape(

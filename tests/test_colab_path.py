@@ -1,0 +1,102 @@
+"""The Colab path, simulated: a fresh virtual environment holding what Colab preinstalls, at the
+oldest versions this package declares (and ipywidgets 7.7.1, Colab's), gets vicourse installed
+the way a chapter's first cell installs it (pip, with dependency resolution, from the checkout
+instead of GitHub). Nothing preinstalled may change; then every chapter runs top to bottom.
+
+torch is the exception to "oldest": only this machine's CPU build (torch==2.13.0, as .ci/run
+installs) can be had without downloading a CUDA build of several GB, so the torch floor itself is
+not exercised here. Needs PyPI (pip's normal index); without it the test skips, unless
+VICOURSE_REQUIRE_SITE=1 (as in .ci/run), where it fails.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import tomllib
+
+import torch
+from conftest import ROOT, require
+from packaging.version import Version
+
+COLAB_PINS = {"ipywidgets": "7.7.1"}  # Colab's, newer than the floor we declare
+# Colab runs notebooks with its own IPython and ipykernel (old ones: matplotlib 3.7 cannot run
+# under IPython 9, which dropped pylabtools.backend2gui); nbclient executes the chapters here.
+JUPYTER = ["ipython==7.34.0", "ipykernel==6.17.1", "nbclient", "nbformat"]
+
+RUN_CHAPTERS = r"""
+import json, sys, time
+from pathlib import Path
+import nbformat
+from nbclient import NotebookClient
+times = {}
+for path in sorted(Path(sys.argv[1]).glob("[0-9][0-9]_*.ipynb")):
+    nb = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(nb, timeout=600, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    times[path.name] = round(time.perf_counter() - start, 1)
+print(json.dumps(times))
+"""
+
+
+def oldest_declared() -> dict[str, str]:
+    """name -> the floor of each dependency in pyproject.toml (torch: this machine's build)."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    pins = {}
+    for requirement in project["dependencies"]:
+        name, floor = re.match(r"([A-Za-z0-9_.-]+)>=([0-9.]+)", requirement).groups()
+        pins[name] = floor
+    pins["torch"] = torch.__version__.split("+")[0]
+    pins.update(COLAB_PINS)
+    return pins
+
+
+def run(command, **kwargs):
+    return subprocess.run(command, capture_output=True, text=True, **kwargs)
+
+
+def installed(python) -> dict[str, str]:
+    out = run([python, "-m", "pip", "list", "--format", "json"]).stdout
+    return {p["name"].lower(): p["version"] for p in json.loads(out)}
+
+
+def test_colab_like_environment_runs_every_chapter(tmp_path):
+    venv = tmp_path / "colab"
+    run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = str(venv / "bin" / "python")
+    pins = oldest_declared()
+    preinstall = run(
+        [python, "-m", "pip", "install", "-q", *(f"{n}=={v}" for n, v in pins.items()), *JUPYTER]
+    )
+    require(
+        preinstall.returncode == 0,
+        f"could not build the Colab-like environment (no PyPI?):\n{preinstall.stderr[-2000:]}",
+    )
+    before = installed(python)
+    for name, version in pins.items():
+        assert Version(before[name.lower()].split("+")[0]) == Version(version), name
+
+    checkout = tmp_path / "checkout"  # the committed files and the working tree's changes
+    files = run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True).stdout
+    for name in files.split():
+        source = ROOT / name
+        if source.is_file():
+            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
+            (checkout / name).write_bytes(source.read_bytes())
+    install = run([python, "-m", "pip", "install", "-q", str(checkout)])
+    assert install.returncode == 0, install.stderr[-3000:]
+    after = installed(python)
+    changed = {n: (before[n], after.get(n)) for n in before if after.get(n) != before[n]}
+    assert not changed, f"installing vicourse would change Colab's packages: {changed}"
+
+    start = time.perf_counter()
+    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "MPLBACKEND": "Agg"}
+    env.pop("PYTHONPATH", None)
+    done = run([python, "-c", RUN_CHAPTERS, str(checkout / "book")], env=env, cwd=tmp_path)
+    assert done.returncode == 0, done.stderr[-4000:]
+    times = json.loads(done.stdout.strip().splitlines()[-1])
+    assert len(times) == 8, times
+    print(f"Colab-like ({pins}): chapters ran in {time.perf_counter() - start:.0f} s: {times}")

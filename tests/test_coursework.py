@@ -1,0 +1,177 @@
+"""The chapters as coursework: each is an otter-grader master notebook with at least two
+exercises (derivations and code); the instructors' table agrees with the notebooks; and the one
+command, .ci/assign.py, makes student notebooks and autograders that grade the solutions full,
+the untouched student notebooks zero, and a notebook with one answer in between."""
+
+import json
+import re
+import subprocess
+import sys
+
+import nbformat
+import pytest
+from conftest import ROOT, load_tool
+
+assign = load_tool("assign")
+CHAPTERS = assign.chapters()
+PROMPT = re.compile(r"\*\*Exercise (\d+)\.(\d+) \((derivation|code), (\d+) min\)\.\*\*")
+
+
+def cells(path):
+    return nbformat.read(path, as_version=4).cells
+
+
+def exercises(path):
+    """(number, kind, minutes, points, question name) for each exercise of a chapter."""
+    found, spec = [], None
+    for cell in cells(path):
+        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+            spec = {
+                k.strip(): v.strip()
+                for k, v in (line.split(":", 1) for line in cell.source.splitlines()[1:])
+            }
+        elif spec is not None and cell.cell_type == "markdown":
+            match = PROMPT.search(cell.source)
+            assert match, f"{path.name}: question {spec['name']} has no '**Exercise n.m (…)**'"
+            number = f"{match[1]}.{match[2]}"
+            found.append((number, match[3], int(match[4]), int(spec["points"]), spec["name"]))
+            assert (match[3] == "derivation") == (spec.get("manual") == "true"), number
+            spec = None
+    return found
+
+
+def test_every_chapter_is_a_master_notebook_with_two_kinds_of_exercise():
+    assert len(CHAPTERS) == 8
+    kinds = set()
+    for path in CHAPTERS:
+        first = cells(path)[0]
+        assert first.cell_type == "raw" and first.source.startswith("# ASSIGNMENT CONFIG")
+        found = exercises(path)
+        assert len(found) >= 2, path.name
+        assert [n for n, *_ in found] == [
+            f"{int(path.name[:2])}.{i}" for i in range(1, len(found) + 1)
+        ]
+        kinds |= {kind for _, kind, *_ in found}
+    assert kinds == {"derivation", "code"}
+
+
+def test_solutions_are_behind_toggles_and_tests_are_hidden():
+    for path in CHAPTERS:
+        inside = None
+        for cell in cells(path):
+            if cell.cell_type == "raw":
+                marker = cell.source.strip()
+                if marker in ("# BEGIN SOLUTION", "# BEGIN TESTS"):
+                    inside = marker.split()[-1].lower()
+                elif marker.startswith("# END"):
+                    inside = None
+                continue
+            tags = set(cell.metadata.get("tags", []))
+            if inside == "solution" and cell.cell_type == "code":
+                assert {"hide-input", "solution"} <= tags, (path.name, cell.source[:60])
+                assert "# BEGIN SOLUTION" in cell.source, (path.name, cell.source[:60])
+            if inside == "solution" and cell.cell_type == "markdown":
+                assert cell.source.startswith(":::{dropdown} Solution\n:class-container: solution")
+            if inside == "tests":
+                assert "remove-cell" in tags and "exercises.verify(" in cell.source
+
+
+def test_the_instructors_table_agrees_with_the_notebooks():
+    text = (ROOT / "book" / "instructors.md").read_text()
+    rows = re.findall(
+        r"^\| (\d+\.\d+) \| (\d+) \| (derivation|code) \| [^|]+ \| (\d+) \| (\d+) \|$", text, re.M
+    )
+    table = [(n, kind, int(minutes), int(points)) for n, _, kind, minutes, points in rows]
+    books = [e[:4] for path in CHAPTERS for e in exercises(path)]
+    assert table == books
+    per_chapter = {}
+    for number, _, minutes, _ in table:
+        per_chapter[number.split(".")[0]] = per_chapter.get(number.split(".")[0], 0) + minutes
+    total = sum(per_chapter.values())
+    claim = re.search(r"take (\d+) to (\d+) minutes; all of them, (\d+) minutes", text)
+    assert claim, "the sentence on the time the exercises take is gone"
+    assert (min(per_chapter.values()), max(per_chapter.values()), total) == tuple(
+        map(int, claim.groups())
+    )
+    assert 5 * 60 < total < 6 * 60  # "about five and a half hours"
+
+
+# ---------------------------------------------------------------- otter, end to end
+
+
+def otter(*args, cwd):
+    done = subprocess.run(
+        [sys.executable, "-m", "otter", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def grade(zip_path, notebook, out):
+    out.mkdir(parents=True, exist_ok=True)
+    otter("run", "-a", str(zip_path), "-o", str(out), str(notebook), "--no-logo", cwd=out)
+    tests = json.loads((out / "results.json").read_text())["tests"]
+    scored = [t for t in tests if t.get("max_score") is not None]
+    return {t["name"]: (t["score"], t["max_score"]) for t in scored}
+
+
+@pytest.fixture(scope="module")
+def coursework(tmp_path_factory):
+    pytest.importorskip("otter", reason="otter-grader is not installed (requirements.txt)")
+    out = tmp_path_factory.mktemp("coursework")
+    assert assign.main(["--out", str(out)]) == 0
+    return out
+
+
+def code_questions(path):
+    return {name: points for _, kind, _, points, name in exercises(path) if kind == "code"}
+
+
+def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(coursework):
+    for path in CHAPTERS:
+        student = coursework / "student" / path.name
+        assert student.is_file() and (coursework / "autograder" / f"{path.stem}.zip").is_file()
+        text = student.read_text()
+        for cell in cells(path):
+            if "# BEGIN SOLUTION" in cell.source and cell.cell_type == "code":
+                body = cell.source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
+                for line in filter(None, (s.strip() for s in body.splitlines())):
+                    assert json.dumps(line)[1:-1] not in text, (path.name, line)
+        assert "exercises.verify(" not in text and "import otter" not in text
+        assert "Type your answer here" in text
+
+
+def test_otter_grades_solutions_full_and_student_notebooks_zero(coursework):
+    jobs = []
+    for path in CHAPTERS:
+        zip_path = coursework / "autograder" / f"{path.stem}.zip"
+        solution = coursework / path.stem / "autograder" / path.name
+        jobs.append((path, "solution", zip_path, solution))
+        jobs.append((path, "student", zip_path, coursework / "student" / path.name))
+    # one at a time: kernels started together can race for the same ports
+    results = [grade(j[2], j[3], coursework / "runs" / j[0].stem / j[1]) for j in jobs]
+    for (path, who, *_), scores in zip(jobs, results, strict=True):
+        expected = code_questions(path)
+        assert set(scores) == set(expected), (path.name, scores)
+        for name, (score, max_score) in scores.items():
+            assert max_score == expected[name]
+            assert score == (max_score if who == "solution" else 0), (path.name, who, name)
+
+
+def test_one_answered_question_gets_partial_marks(coursework):
+    path = ROOT / "book" / "07_reparameterization.ipynb"
+    nb = nbformat.read(coursework / "student" / path.name, as_version=4)
+    answer = "def reparameterized_sample(mu, sigma, eps):\n    return mu + sigma * eps\n"
+    stubs = [c for c in nb.cells if c.source.startswith("def reparameterized_sample(")]
+    assert len(stubs) == 1
+    stubs[0].source = answer
+    partial = coursework / "partial.ipynb"
+    nbformat.write(nb, partial)
+    scores = grade(coursework / "autograder" / f"{path.stem}.zip", partial, coursework / "partial")
+    points = code_questions(path)
+    assert scores["ex7_2"] == (points["ex7_2"], points["ex7_2"])
+    assert scores["ex7_3"] == (0, points["ex7_3"])
+    assert 0 < sum(s for s, _ in scores.values()) < sum(points.values())

@@ -1,0 +1,147 @@
+"""vicourse.exercises: the checks accept the reference answers, reject wrong ones in plain words
+(which input, what came, what was expected), and never accept an answer that is off."""
+
+import math
+
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vicourse import ArgumentError, ArgumentTypeError, exercises
+from vicourse.exercises import EXERCISES, ExerciseFailed, check, verify
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_reference_passes_its_own_check(name, capsys):
+    assert check(name, EXERCISES[name].reference) is True
+    assert capsys.readouterr().out.startswith(f"✓ {name} agrees with the reference")
+    verify(name, EXERCISES[name].reference)
+
+
+def _naive_log_marginal(x, weights, means, scales):
+    density = torch.exp(-((x[:, None] - means) ** 2) / (2 * scales**2))
+    return (weights * density / (scales * math.sqrt(2 * math.pi))).sum(-1).log()
+
+
+def _naive_responsibilities(x, weights, means, scales):
+    joint = weights * torch.exp(-((x[:, None] - means) ** 2) / (2 * scales**2)) / scales
+    return joint / joint.sum(-1, keepdim=True)
+
+
+def _naive_vae_loss(logits, x, mu, log_sigma):
+    p = torch.sigmoid(logits)
+    reconstruction = -(x * p.log() + (1 - x) * (1 - p).log()).sum(-1)
+    kl = 0.5 * (mu**2 + (2 * log_sigma).exp() - 1 - 2 * log_sigma).sum(-1)
+    return (reconstruction + kl).mean()
+
+
+# Answers a learner might write, each wrong in one way, and the words the report must contain.
+WRONG = {
+    "mixture_log_marginal": (_naive_log_marginal, "is -inf"),
+    "responsibilities": (_naive_responsibilities, "is nan"),
+    "elbo_with_entropy": (
+        lambda log_joint, mu, sigma, eps: log_joint(mu + sigma * eps).mean(0),
+        "expected",
+    ),
+    "kl_normal": (
+        lambda mu_q, sigma_q, mu_p, sigma_p: (
+            torch.log(sigma_p / sigma_q) + (sigma_q**2 + (mu_q - mu_p) ** 2) / (2 * sigma_p**2)
+        ),
+        "expected",
+    ),
+    "ascent_step": (lambda elbo, mu, log_sigma, lr: (mu, log_sigma), "value 1 of 2"),
+    "affine_encoder": (
+        lambda x, weight, bias: (x @ weight.T + bias).chunk(2, -1),
+        "value 2 of 2",
+    ),
+    "reparameterized_sample": (
+        lambda mu, sigma, eps: (mu + sigma * eps).detach(),
+        "no gradient with respect to mu",
+    ),
+    "score_function_surrogate": (
+        lambda r_values, log_q, baseline=0.0: ((r_values - baseline) * log_q).mean(),
+        "gradient with respect to r_values",
+    ),
+    "vae_loss": (_naive_vae_loss, "is nan"),
+}
+
+
+def test_every_exercise_has_a_wrong_answer_here():
+    assert set(WRONG) == set(EXERCISES)
+
+
+@pytest.mark.parametrize("name", sorted(WRONG))
+def test_a_wrong_answer_is_reported_with_its_input(name, capsys):
+    wrong, words = WRONG[name]
+    assert check(name, wrong) is False
+    out = capsys.readouterr().out
+    assert out.startswith(f"✗ {name} differs from the reference on input")
+    assert words in out and "Hint: " in out
+    for argument in EXERCISES[name].cases(torch.Generator().manual_seed(0))[0]:
+        assert f"  {argument} = " in out  # every input is shown
+    assert all(len(line) <= 79 for line in out.splitlines() if not line.startswith("  "))
+    with pytest.raises(ExerciseFailed, match="differs from the reference") as caught:
+        verify(name, wrong)
+    assert isinstance(caught.value, AssertionError)
+
+
+def test_a_stub_and_an_exception_are_named(capsys):
+    def kl_normal(mu_q, sigma_q, mu_p, sigma_p): ...
+
+    assert not check("kl_normal", kl_normal)
+    assert "the body is still the stub" in capsys.readouterr().out
+
+    def vae_loss(logits, x, mu, log_sigma):
+        raise NotImplementedError("later")
+
+    assert not check("vae_loss", vae_loss)
+    assert "It raised NotImplementedError: later" in capsys.readouterr().out
+
+    def affine_encoder(x, weight, bias):
+        return x @ weight.T + bias  # one tensor, where two are expected
+
+    assert not check("affine_encoder", affine_encoder)
+    assert "It returned 1 value(s), expected 2" in capsys.readouterr().out
+
+
+def test_bad_arguments_name_themselves():
+    with pytest.raises(ArgumentError, match=r"^name must be one of \[.*got 'kl'; "):
+        check("kl", exercises.kl_normal)
+    with pytest.raises(ArgumentError, match=r"^name must be"):
+        verify(None, exercises.kl_normal)
+    with pytest.raises(ArgumentTypeError, match=r"^fn must be a function, got Tensor; "):
+        check("kl_normal", torch.zeros(3))
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    name=st.sampled_from(sorted(n for n, e in EXERCISES.items() if e.compare_value)),
+    relative=st.floats(1e-4, 10.0),
+    sign=st.sampled_from([-1.0, 1.0]),
+    where=st.floats(0.0, 1.0, exclude_max=True),
+    case=st.integers(0, 3),
+)
+def test_an_answer_that_is_off_anywhere_is_never_accepted(name, relative, sign, where, case):
+    """The reference, with one entry of one output moved by a relative amount >= 1e-4 on one
+    input, must fail: the check may not miss an error because of its tolerance or its cases."""
+    exercise = EXERCISES[name]
+    cases = exercise.cases(torch.Generator().manual_seed(sum(map(ord, name))))
+    target = {k: v for k, v in cases[case % len(cases)].items()}
+
+    def off(**kwargs):
+        out = exercise.reference(**kwargs)
+        outs = list(out) if isinstance(out, tuple) else [out]
+        same = all(
+            not isinstance(v, torch.Tensor) or torch.equal(v.detach(), target[k])
+            for k, v in kwargs.items()
+        )
+        if same:
+            first = outs[0].detach().clone()
+            i = int(where * first.numel())
+            flat = first.reshape(-1)
+            flat[i] = flat[i] + sign * relative * max(abs(float(flat[i])), 1.0)
+            outs[0] = first
+        return tuple(outs) if isinstance(out, tuple) else outs[0]
+
+    assert check(name, off) is False
