@@ -50,7 +50,9 @@ def strip_solutions(app, doctree):
     found = [
         node
         for node in doctree.findall(nodes.Element)
-        if SOLUTION_CLASSES & set(node.get("classes", []))
+        # a tagged cell's classes; a dropdown keeps its :class-container: apart
+        if SOLUTION_CLASSES
+        & {*node.get("classes", []), *node.get("container_classes", [])}
     ]
     for node in found:
         if node.parent is not None:
