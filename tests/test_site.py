@@ -91,7 +91,7 @@ def solution_snippets(notebook) -> list[str]:
             snippets += [" ".join(line.split()) for line in body.splitlines() if line.strip()]
         elif cell["cell_type"] == "markdown" and ":class-container: solution" in source:
             prose = re.sub(r"\$\$.*?\$\$|\$.*?\$", "|", source, flags=re.S)
-            runs = re.findall(r"(?:[A-Za-z]+[ ,]+){6,}[A-Za-z]+", prose)
+            runs = re.findall(r"(?:[A-Za-z]+[ ,]+){3,}[A-Za-z]+", prose)
             snippets.append(max(runs, key=len))
     return snippets
 

@@ -210,16 +210,16 @@ def animate_q(
 
 
 # matplotlib's jshtml player draws its buttons with Font Awesome icons from a CDN: offline they
-# are blank. Unicode glyphs need nothing; each button keeps its title and aria-label.
+# are blank. Glyphs that common fonts have need nothing; each button keeps its title and aria-label.
 _PLAYER_ICONS = {
     "fa fa-play fa-flip-horizontal": "◀",
     "fa fa-minus": "−",
-    "fa fa-fast-backward": "⏮",
+    "fa fa-fast-backward": "|◀",
     "fa fa-step-backward": "◁",
-    "fa fa-pause": "⏸",
+    "fa fa-pause": "▮▮",
     "fa fa-play": "▶",
     "fa fa-step-forward": "▷",
-    "fa fa-fast-forward": "⏭",
+    "fa fa-fast-forward": "▶|",
     "fa fa-plus": "+",
 }
 
