@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -33,10 +34,14 @@ TIMEOUT = 1800  # s for one chapter's `otter assign` (it executes the chapter on
 
 
 def chapters() -> list[Path]:
-    """The chapter notebooks in the table of contents' order."""
+    """The numbered chapter notebooks (book/NN_…) in the table of contents' order."""
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
     files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    return [ROOT / f"{f}.ipynb" for f in files if (ROOT / f"{f}.ipynb").is_file()]
+    return [
+        ROOT / f"{f}.ipynb"
+        for f in files
+        if re.fullmatch(r"book/\d\d_\w+", f) and (ROOT / f"{f}.ipynb").is_file()
+    ]
 
 
 def questions(notebook: Path) -> list[dict]:

@@ -265,8 +265,11 @@ CASES = {
     ),
     "plots.animation_html": Case(
         plots.animation_html,
-        lambda: dict(anim=plots.animate_q(GaussianMean(1, dtype=F64), x1(1), [0.0], [0.0])),
-        dict(anim="animation"),
+        lambda: dict(
+            anim=plots.animate_q(GaussianMean(1, dtype=F64), x1(1), [0.0], [0.0]),
+            alt="q moves onto the posterior, closing the gap",
+        ),
+        dict(anim="animation", alt="choice"),
     ),
 }
 

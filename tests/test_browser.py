@@ -16,6 +16,7 @@ VICOURSE_REQUIRE_SITE=1 (as in .ci/run), where they fail.
 import functools
 import http.server
 import os
+import re
 import shutil
 import threading
 
@@ -27,6 +28,10 @@ try:
     from playwright.sync_api import sync_playwright
 except ImportError:  # optional: only these tests need it
     sync_playwright = None
+try:
+    from axe_playwright_python.sync_playwright import Axe
+except ImportError:  # optional: only the accessibility audit needs it
+    Axe = None
 
 WIDTH, HEIGHT = 1280, 900
 SLACK = 1  # px: sub-pixel rounding
@@ -203,3 +208,100 @@ def test_search_finds_a_term_in_its_chapter(browser):
     )
     page.close()
     assert "/book/07_reparameterization.html" in hits, hits
+
+
+# The audit: axe-core's WCAG 2.0 and 2.1 rules at levels A and AA, with the rule for WCAG 2.5.3
+# (a control's name contains its visible label), which axe ships switched off, switched on.
+AUDIT = {
+    "runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]},
+    "rules": {"label-content-name-mismatch": {"enabled": True}},
+    "resultTypes": ["violations"],
+}
+# An alt text that is a file name or a path says nothing.
+PATH_LIKE = re.compile(r"[/\\]|\.(png|jpe?g|svg|gif)$|^_images|^[0-9a-f]{16,}", re.IGNORECASE)
+IMAGES = """() => [...document.querySelectorAll('article img')].map(img => ({
+  alt: img.getAttribute('alt'), src: (img.getAttribute('src') || '').slice(0, 60),
+  decorative: img.getAttribute('role') === 'presentation'
+    || img.getAttribute('aria-hidden') === 'true',
+  scale: img.clientWidth / img.naturalWidth,
+  caption: img.closest('figure')?.querySelector('figcaption')?.textContent.trim() || null,
+}))"""
+
+
+@pytest.mark.parametrize("path", site_pages() or ["(no site)"])
+def test_every_page_passes_the_accessibility_audit(browser, path):
+    require(Axe is not None, "the Python package axe-playwright-python is not installed")
+    context, base = browser
+    page = context.new_page()
+    page.goto(f"{base}/{path}", wait_until="load")
+    page.evaluate("() => window.MathJax?.startup?.promise")
+    violations = Axe().run(page, options=AUDIT).response["violations"]
+    page.close()
+    found = [
+        f"  {v['id']} ({v['impact']}): {len(v['nodes'])}× e.g. {v['nodes'][0]['html'][:100]}"
+        for v in violations
+    ]
+    assert not found, f"{path}: WCAG 2.1 A/AA violations:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize("path", site_pages() or ["(no site)"])
+def test_every_figure_says_what_it_shows(browser, path):
+    """Alt text that describes (not empty, not a path, a sentence), a numbered caption for each
+    chapter figure, and figures shown at (nearly) their natural size, so that their text is as
+    legible as it was drawn (10 pt at 100 dpi: 14 px)."""
+    context, base = browser
+    page = context.new_page()
+    page.goto(f"{base}/{path}", wait_until="load")
+    images = page.evaluate(IMAGES)
+    page.close()
+    for image in images:
+        if image["decorative"]:
+            continue
+        alt = image["alt"] or ""
+        assert alt.strip() and not PATH_LIKE.search(alt.strip()), (path, image)
+        assert len(alt.split()) >= 8, f"{path}: alt text too short to describe: {alt!r}"
+        assert image["scale"] >= 0.85, f"{path}: figure shrunk to {image['scale']:.2f}: {alt[:50]}"
+        if not alt.startswith("Animation"):
+            assert image["caption"] and re.match(r"Fig\. \d+", image["caption"]), (path, image)
+
+
+def test_alt_texts_in_order_tell_the_course():
+    """Read in order, the figures' alt texts are a description of the argument: one per figure,
+    no two alike."""
+    require(site_pages(), f"no built site at {HTML}")
+    alts = []
+    for path in site_pages():
+        alts += re.findall(r'<img[^>]* alt="([^"]*)"', (HTML / path).read_text(encoding="utf-8"))
+    described = [a for a in alts if len(a.split()) >= 8]
+    assert len(described) >= 20 and len(set(described)) == len(described)
+
+
+@pytest.mark.parametrize("index", range(max(len(site_pages()) - 1, 1)))
+def test_every_page_can_be_read_with_the_keyboard_alone(browser, index):
+    """From the top of a page, Tab reaches the link to the next page, every element it stops at
+    is on screen when focused (nothing is focused while hidden), and Enter follows the link."""
+    require(site_pages(), f"no built site at {HTML}")
+    path, following = site_pages()[index], site_pages()[index + 1]
+    context, base = browser
+    page = context.new_page()
+    page.goto(f"{base}/{path}")
+    hidden = []
+    for _ in range(600):
+        page.keyboard.press("Tab")
+        focused = page.evaluate(
+            """() => {
+                 const el = document.activeElement, box = el.getBoundingClientRect();
+                 return {cls: el.className || '', text: (el.textContent || '').trim().slice(0, 40),
+                         href: el.getAttribute('href'), shown: box.width > 0 && box.height > 0};
+               }"""
+        )
+        if not focused["shown"]:
+            hidden.append(focused)
+        if "right-next" in str(focused["cls"]):
+            break
+    else:
+        pytest.fail(f"{path}: 600 presses of Tab never reached the link to the next page")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/{following}")
+    page.close()
+    assert not hidden, f"{path}: focus stopped on elements that are not shown: {hidden[:5]}"

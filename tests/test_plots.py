@@ -42,9 +42,14 @@ def test_posterior_panel_and_animation():
     anim = plots.animate_q(model, x, [0.0, 0.4], [0.0, -0.5])
     assert isinstance(anim, animation.FuncAnimation)
     assert "<img" in anim.to_jshtml()
-    html = plots.animation_html(anim)  # the same player, with no request to a CDN
+    # the same player, with no request to a CDN, alt text on the frame and a labelled slider
+    html = plots.animation_html(anim, alt='q moves onto "the posterior" & stays')
     assert "<img" in html and "http" not in html.split("<script")[0]
     assert "font-awesome" not in html and 'aria-label="Play"' in html and "▶" in html
+    assert 'alt="q moves onto &quot;the posterior&quot; &amp; stays"' in html
+    assert 'type="range" aria-label="Animation frame"' in html
+    with pytest.raises(ValueError, match=r"^alt must be a sentence"):
+        plots.animation_html(anim, alt="")
     with pytest.raises(ValueError, match=r"x must be one datapoint, shape \(1, D\)"):
         plots.plot_posterior_and_q(model, torch.zeros(2, 1, dtype=F64), q)
     with pytest.raises(

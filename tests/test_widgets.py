@@ -2,6 +2,7 @@ import matplotlib.pyplot as plt
 import pytest
 import torch
 
+import vicourse
 from vicourse import GaussianMean
 
 ipywidgets = pytest.importorskip("ipywidgets")
@@ -50,7 +51,7 @@ def test_explore_decoder_decodes_the_point_the_sliders_choose():
     from vicourse import VAE
 
     torch.manual_seed(0)
-    vae = VAE(64, 2, hidden=(8,))
+    vae = vicourse.VAE(64, 2, hidden=(8,))
     explorer = widgets.explore_decoder(vae)
     assert isinstance(explorer, ipywidgets.interactive)
     explorer.children[0].value, explorer.children[1].value = 1.5, -0.5
@@ -60,3 +61,23 @@ def test_explore_decoder_decodes_the_point_the_sliders_choose():
     with pytest.raises(ValueError, match="vae must be a VAE with a 2-D latent"):
         widgets.explore_decoder(VAE(64, 3, hidden=(8,)))
     plt.close("all")
+
+
+def test_every_slider_has_a_label_a_screen_reader_can_announce():
+    model = GaussianMean(1, dtype=torch.float64)
+    x = torch.tensor([[0.5]], dtype=torch.float64)
+    explorers = [widgets.explore_q(model, x), widgets.explore_gradients()]
+    vae = vicourse.VAE(64, 2, hidden=(8,))
+    explorers.append(widgets.explore_decoder(vae))
+    sliders = [
+        child
+        for explorer in explorers
+        for child in explorer.children
+        if "Slider" in type(child).__name__
+    ]
+    assert len(sliders) == 7
+    for slider in sliders:
+        words = slider.description.split()
+        assert len(words) >= 2 and words[0].isalpha(), slider.description  # a word, then a symbol
+        assert slider.style.description_width == "initial"  # shown whole
+        assert not slider.disabled

@@ -224,20 +224,36 @@ _PLAYER_ICONS = {
 }
 
 
-def animation_html(anim: animation.Animation) -> str:
-    """anim.to_jshtml() that needs no network: the player's icons are Unicode glyphs instead of
-    Font Awesome from a CDN. Show it with IPython.display.HTML.
+def animation_html(anim: animation.Animation, *, alt: str) -> str:
+    """anim.to_jshtml() for any reader: no network (the player's icons are glyphs instead of
+    Font Awesome from a CDN), `alt` on the frame image (what the animation shows), and a label on
+    the frame slider. Show it with IPython.display.HTML.
 
     Chapter 3.
     """
     _checks.instance("anim", anim, animation.Animation, "pass the result of animate_q")
+    if not isinstance(alt, str) or len(alt.split()) < 5:
+        _checks.fail(
+            "alt",
+            "a sentence saying what the animation shows",
+            repr(alt),
+            "describe it for a reader who cannot see it, e.g. 'q moves onto the posterior'",
+        )
     html = re.sub(
         r'<link rel="stylesheet"\s+href="https://[^"]*font-awesome[^"]*">', "", anim.to_jshtml()
     )
     for icon, glyph in _PLAYER_ICONS.items():
         html = html.replace(f'<i class="{icon}"></i>', f'<span aria-hidden="true">{glyph}</span>')
-    if "font-awesome" in html or '<i class="fa ' in html:
-        raise RuntimeError("matplotlib's animation player changed: update plots._PLAYER_ICONS")
+    quoted = alt.replace("&", "&amp;").replace('"', "&quot;").replace("<", "&lt;")
+    html = re.sub(r'<img id="(_anim_img\w+)"', rf'<img id="\1" alt="{quoted}"', html, count=1)
+    html = re.sub(
+        r'<input id="(_anim_slider\w+)" type="range"',
+        r'<input id="\1" type="range" aria-label="Animation frame"',
+        html,
+        count=1,
+    )
+    if "font-awesome" in html or '<i class="fa ' in html or 'alt="' not in html:
+        raise RuntimeError("matplotlib's animation player changed: update plots.animation_html")
     return html
 
 
@@ -290,8 +306,8 @@ def plot_gaussians_2d(
     label: str = "q(z)",
     color: str = "C1",
 ):
-    """One- and two-standard-deviation ellipses of a 2-D posterior (black) and of a diagonal q
-    (`color`, named `label` in the legend).
+    """One- and two-standard-deviation ellipses of a 2-D posterior (black, solid and dotted, thick)
+    and of a diagonal q (`color`, dashed and dash-dotted, named `label` in the legend).
 
     Shapes: loc (1, 2).   Chapter 4.
     """
@@ -313,20 +329,29 @@ def plot_gaussians_2d(
     ax = _axes(ax)
     angles = torch.linspace(0, 2 * math.pi, 200, dtype=torch.float64)
     circle = torch.stack([angles.cos(), angles.sin()], -1)  # (A, 2)
+    # told apart by line style and width as well as colour (grayscale, colour-blind readers)
     shapes = [
-        (posterior.loc[0], posterior.scale_tril.reshape(-1, 2, 2)[0], "k", "p(z | x)"),
-        (q.loc[0], torch.diag(q.scale[0]), color, label),
+        (
+            posterior.loc[0],
+            posterior.scale_tril.reshape(-1, 2, 2)[0],
+            "k",
+            "p(z | x)",
+            ("-", ":"),
+            2,
+        ),
+        (q.loc[0], torch.diag(q.scale[0]), color, label, ("--", "-."), 1.5),
     ]
-    for loc, tril, color, label in shapes:
+    for loc, tril, color, label, styles, width in shapes:
         loc, tril = loc.detach().cpu().double(), tril.detach().cpu().double()
-        for radius, style in ((1, "-"), (2, ":")):
+        for radius, style in zip((1, 2), styles, strict=True):
             ellipse = loc + radius * circle @ tril.T
             ax.plot(
                 _numpy(ellipse[:, 0]),
                 _numpy(ellipse[:, 1]),
                 style,
                 color=color,
-                label=label if radius == 1 else None,
+                lw=width,
+                label=f"{label}, {radius} sd",
             )
     ax.set(xlabel="z₁", ylabel="z₂", aspect="equal")
     ax.legend(fontsize="small")

@@ -13,6 +13,10 @@ import torch
 
 from . import _checks
 
+# Every slider's description is its label, which screen readers announce ("mean μ", not "μ");
+# "initial" width shows the whole description instead of cutting it.
+LABELLED = {"description_width": "initial"}
+
 
 def _ipywidgets():
     try:
@@ -51,11 +55,13 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
         plots.plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax, summary=dict(state))
         plt.show()
 
-    common = dict(continuous_update=False)
+    common = dict(continuous_update=False, style=LABELLED)
     sliders = dict(
-        loc=widgets.FloatSlider(value=loc, min=low, max=high, step=0.05, description="μ", **common),
+        loc=widgets.FloatSlider(
+            value=loc, min=low, max=high, step=0.05, description="mean μ", **common
+        ),
         scale=widgets.FloatSlider(
-            value=scale, min=0.05, max=2.5, step=0.01, description="σ", **common
+            value=scale, min=0.05, max=2.5, step=0.01, description="sd σ", **common
         ),
     )
     explorer = widgets.interactive(draw, **sliders)
@@ -105,15 +111,18 @@ def explore_gradients(
         plt.show()
 
     spread(loc, scale, num_samples)  # the numbers are ready before the first draw
-    common = dict(continuous_update=False)
+    common = dict(continuous_update=False, style=LABELLED)
     explorer = widgets.interactive(
         draw,
-        loc=widgets.FloatSlider(value=loc, min=-2, max=2, step=0.1, description="μ", **common),
+        loc=widgets.FloatSlider(value=loc, min=-2, max=2, step=0.1, description="mean μ", **common),
         scale=widgets.FloatSlider(
-            value=scale, min=0.1, max=2, step=0.05, description="σ", **common
+            value=scale, min=0.1, max=2, step=0.05, description="sd σ", **common
         ),
         num_samples=widgets.SelectionSlider(
-            options=[1, 2, 4, 8, 16, 32, 64, 128], value=num_samples, description="M", **common
+            options=[1, 2, 4, 8, 16, 32, 64, 128],
+            value=num_samples,
+            description="draws M",
+            **common,
         ),
     )
     explorer.summary = state
@@ -159,11 +168,11 @@ def explore_decoder(vae, *, shape: tuple[int, int] = (8, 8), limit: float = 3.0)
         plt.show()
 
     decode(0.0, 0.0)  # the image is ready before the first draw
-    common = dict(min=-limit, max=limit, step=0.1, continuous_update=True)
+    common = dict(min=-limit, max=limit, step=0.1, continuous_update=True, style=LABELLED)
     explorer = widgets.interactive(
         draw,
-        z1=widgets.FloatSlider(value=0.0, description="z₁", **common),
-        z2=widgets.FloatSlider(value=0.0, description="z₂", **common),
+        z1=widgets.FloatSlider(value=0.0, description="latent z₁", **common),
+        z2=widgets.FloatSlider(value=0.0, description="latent z₂", **common),
     )
     explorer.summary = state
     return explorer
