@@ -9,6 +9,7 @@ from pathlib import Path
 import matplotlib
 import pytest
 import torch
+import yaml
 
 matplotlib.use("Agg")
 
@@ -63,3 +64,26 @@ def load_tool(name: str):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def toc() -> dict:
+    return yaml.safe_load((ROOT / "_toc.yml").read_text())
+
+
+def toc_files() -> list[str]:
+    """Every page in _toc.yml, in order, as paths without suffix (book/01_…, book/status…)."""
+    contents = toc()
+    return [
+        chapter["file"]
+        for part in contents.get("parts", [{"chapters": contents.get("chapters", [])}])
+        for chapter in part["chapters"]
+    ]
+
+
+def solution_lines(source: str) -> list[str]:
+    """The stripped, non-empty lines of a code solution: what lies between a cell's
+    `# BEGIN SOLUTION` and `# END SOLUTION` comments (none when the cell has no solution)."""
+    if "# BEGIN SOLUTION" not in source:
+        return []
+    body = source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
+    return [line.strip() for line in body.splitlines() if line.strip()]

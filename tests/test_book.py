@@ -8,18 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import yaml
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def toc_files() -> list[str]:
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    return [
-        chapter["file"]
-        for part in toc.get("parts", [{"chapters": toc.get("chapters", [])}])
-        for chapter in part["chapters"]
-    ]
+from conftest import ROOT, toc_files
 
 
 def toc_chapters() -> list[Path]:

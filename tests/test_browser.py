@@ -21,8 +21,7 @@ import shutil
 import threading
 
 import pytest
-import yaml
-from conftest import HTML, ROOT, chapter_pages, require
+from conftest import HTML, ROOT, chapter_pages, require, toc, toc_files
 
 try:
     from playwright.sync_api import sync_playwright
@@ -108,9 +107,8 @@ def site_pages() -> list[str]:
     """Every page a reader reaches from the table of contents, relative to the site's root."""
     if not (HTML / "index.html").is_file():
         return []
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
-    files = [c["file"] for part in toc["parts"] for c in part["chapters"]]
-    return [f"{toc['root']}.html", *(f"{f}.html" for f in files)]  # index.html redirects
+    # index.html only redirects to the root page
+    return [f"{toc()['root']}.html", *(f"{f}.html" for f in toc_files())]
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, load_tool
+from conftest import ROOT, load_tool, solution_lines
 
 assign = load_tool("assign")
 CHAPTERS = assign.chapters()
@@ -136,10 +136,8 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
         assert student.is_file() and (coursework / "autograder" / f"{path.stem}.zip").is_file()
         text = student.read_text()
         for cell in cells(path):
-            if "# BEGIN SOLUTION" in cell.source and cell.cell_type == "code":
-                body = cell.source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
-                for line in filter(None, (s.strip() for s in body.splitlines())):
-                    assert json.dumps(line)[1:-1] not in text, (path.name, line)
+            for line in solution_lines(cell.source) if cell.cell_type == "code" else []:
+                assert json.dumps(line)[1:-1] not in text, (path.name, line)
         assert "exercises.verify(" not in text and "import otter" not in text
         assert "Type your answer here" in text
 

@@ -9,7 +9,7 @@ import html
 import json
 import re
 
-from conftest import EXECUTED, HTML, ROOT, chapter_pages, load_tool, require
+from conftest import EXECUTED, HTML, ROOT, chapter_pages, load_tool, require, solution_lines
 
 SCRIPT = re.compile(r'<script[^>]*\bsrc="([^"]*mathjax[^"]*)"', re.IGNORECASE)
 
@@ -86,9 +86,8 @@ def solution_snippets(notebook) -> list[str]:
     snippets = []
     for cell in json.loads(notebook.read_text())["cells"]:
         source = "".join(cell["source"])
-        if cell["cell_type"] == "code" and "# BEGIN SOLUTION" in source:
-            body = source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
-            snippets += [" ".join(line.split()) for line in body.splitlines() if line.strip()]
+        if cell["cell_type"] == "code":
+            snippets += solution_lines(source)
         elif cell["cell_type"] == "markdown" and ":class-container: solution" in source:
             prose = re.sub(r"\$\$.*?\$\$|\$.*?\$", "|", source, flags=re.S)
             runs = re.findall(r"(?:[A-Za-z]+[ ,]+){3,}[A-Za-z]+", prose)

@@ -403,10 +403,10 @@ def _compare_case(exercise: Exercise, fn: Callable, case: dict) -> str | None:
             if why:
                 part = f"value {i + 1} of {len(expected)}" if len(expected) > 1 else "result"
                 return f"its {part} {why}"
+    weights = [  # the gradient of a weighted sum sees every entry of every output
+        torch.linspace(0.5, 1.5, e.numel(), dtype=DTYPE).reshape(e.shape) for e in expected
+    ]
     for name in exercise.grad_wrt:
-        weights = [
-            torch.linspace(0.5, 1.5, e.numel(), dtype=DTYPE).reshape(e.shape) for e in expected
-        ]
         e_grad = torch.autograd.grad(
             sum((w * e).sum() for w, e in zip(weights, expected, strict=True)),
             mine[name],
