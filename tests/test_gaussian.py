@@ -63,7 +63,7 @@ def test_generator_must_live_on_the_tensors_device():
     q = make_q(device="cuda")
     with pytest.raises(
         ValueError,
-        match=r"generator is on cpu but the tensors are on cuda:0; make one with "
-        r"vicourse.make_generator\(seed, device='cuda:0'\)",
+        match=r"generator must be on cuda:0, where the draws are made, got a generator on cpu; "
+        r"make one with vicourse.make_generator\(seed, device='cuda:0'\)",
     ):
         q.rsample(2, generator=gen(0, "cpu"))
