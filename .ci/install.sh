@@ -56,8 +56,11 @@ if [ -n "${VICOURSE_PRINT_PYTHON:-}" ]; then
 fi
 
 # torch first, pinned, and only when missing: an unpinned "torch" would pull a multi-GB CUDA build, and an
-# existing torch (Colab's, a CUDA build you installed) is never replaced.
+# existing torch (Colab's, a CUDA build you installed) is never replaced. VICOURSE_TORCH_INDEX names the
+# index to take it from: the workflows in .github/ set https://download.pytorch.org/whl/cpu, since PyPI's
+# Linux torch is a CUDA build of several GB.
 if ! "$PYTHON" -c "import torch" 2>/dev/null; then
-    "$PYTHON" -m pip install --quiet --disable-pip-version-check torch==2.13.0
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check \
+        ${VICOURSE_TORCH_INDEX:+--index-url "$VICOURSE_TORCH_INDEX"} torch==2.13.0
 fi
 "$PYTHON" -m pip install --quiet --disable-pip-version-check -r requirements.txt -e .

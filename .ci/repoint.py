@@ -3,11 +3,14 @@
     python .ci/repoint.py https://github.com/YOU/vicourse fall-2027
 
 `_config.yml` is the one place the course's repository and ref are kept (repository.url and
-repository.branch: the repository button, the Colab links). This rewrites it, then everything
-that repeats it: the first cell of every chapter (which installs vicourse in Colab from
-`git+URL@REF`), and every link to the package's code in the chapters and pages
-(`URL/blob/REF/vicourse/…`, `URL/tree/REF/vicourse`). tests/test_colab.py checks that they all
-agree. With --check it changes nothing and exits 1 if anything disagrees with _config.yml.
+repository.branch: the repository button, the Colab links), with the address the site is
+published at (html.baseurl, GitHub Pages: https://OWNER.github.io/REPO/, derived from the
+repository). This rewrites it, then everything that repeats it: the first cell of every chapter
+(which installs vicourse in Colab from `git+URL@REF`), every link to the package's code in the
+chapters and pages (`URL/blob/REF/vicourse/…`, `URL/tree/REF/vicourse`), and the repository and
+published addresses in README.md, CITATION.cff and pyproject.toml. tests/test_colab.py checks
+that they all agree. With --check it changes nothing and exits 1 if anything disagrees with
+_config.yml.
 """
 
 from __future__ import annotations
@@ -30,10 +33,28 @@ INSTALL = re.compile(
 CODE_LINK = re.compile(r"(https://github\.com/[^/\s)]+/[^/\s)]+)/(blob|tree)/([^/\s)]+)/vicourse")
 
 
+# files outside the book that name the repository and the published site
+METADATA = ["README.md", "CITATION.cff", "pyproject.toml"]
+PAGES = re.compile(r"https://[A-Za-z0-9-]+\.github\.io/[^\s\"'`)>]*")
+
+
 def configured(root: Path = ROOT) -> tuple[str, str]:
     """(url, ref) from _config.yml."""
     repository = yaml.safe_load((root / "_config.yml").read_text())["repository"]
     return repository["url"].rstrip("/"), str(repository["branch"])
+
+
+def published(root: Path = ROOT) -> str:
+    """The address the site is published at, from _config.yml (html.baseurl)."""
+    return str(yaml.safe_load((root / "_config.yml").read_text())["html"]["baseurl"])
+
+
+def pages_url(url: str) -> str:
+    """GitHub Pages' address for a repository: https://OWNER.github.io/REPO/ (or
+    https://OWNER.github.io/ for the repository OWNER.github.io)."""
+    owner, repo = url.rstrip("/").split("/")[-2:]
+    host = f"{owner.lower()}.github.io"
+    return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
 
 
 def sources(root: Path = ROOT) -> list[Path]:
@@ -57,9 +78,21 @@ def found(text: str) -> list[tuple[str, str | None, str]]:
 
 
 def disagreements(root: Path = ROOT) -> list[str]:
-    """Every install or code link that does not name _config.yml's repository and ref."""
+    """Every install, code link or address that does not name _config.yml's repository, ref
+    and published site."""
     url, ref = configured(root)
+    site = published(root)
     bad = []
+    if site != pages_url(url):
+        bad.append(f"_config.yml: html.baseurl {site}, but {url} publishes at {pages_url(url)}")
+    for name in METADATA:
+        text = (root / name).read_text()
+        if url not in text:
+            bad.append(f"{name}: does not name the repository {url}")
+        if site not in text:
+            bad.append(f"{name}: does not name the published site {site}")
+        others = {found.rstrip(".,;:") for found in PAGES.findall(text)} - {site}
+        bad += [f"{name}: names the site {other}" for other in sorted(others)]
     for path in sources(root):
         for got_url, got_ref, what in found(text_of(path)):
             if got_url != url or (got_ref is not None and got_ref != ref):
@@ -81,7 +114,26 @@ def rewrite_config(root: Path, url: str, ref: str) -> None:
         raise SystemExit("_config.yml has no repository: block to rewrite")
     body = re.sub(r"^(\s+url:\s*).*$", rf"\g<1>{url}", block[1], flags=re.M)
     body = re.sub(r"^(\s+branch:\s*).*$", rf"\g<1>{ref}", body, flags=re.M)
-    path.write_text(text[: block.start(1)] + body + text[block.end(1) :])
+    text = text[: block.start(1)] + body + text[block.end(1) :]
+    text, count = re.subn(r"^(\s+baseurl:\s*).*$", rf"\g<1>{pages_url(url)}", text, flags=re.M)
+    if count != 1:
+        raise SystemExit("_config.yml needs one html.baseurl: line to rewrite")
+    path.write_text(text)
+
+
+def rewrite_metadata(root: Path, url: str) -> list[Path]:
+    """README.md, CITATION.cff, pyproject.toml: the old repository and site become the new."""
+    old_url, old_site = configured(root)[0], published(root)
+    changed = []
+    for name in METADATA:
+        path = root / name
+        text = path.read_text()
+        new = re.sub(re.escape(old_url) + r"(?![A-Za-z0-9_.-])", url, text)
+        new = new.replace(old_site, pages_url(url))
+        if new != text:
+            path.write_text(new)
+            changed.append(path)
+    return changed
 
 
 def repoint(url: str, ref: str, root: Path = ROOT) -> list[Path]:
@@ -93,8 +145,9 @@ def repoint(url: str, ref: str, root: Path = ROOT) -> list[Path]:
         )
     if not REF.match(ref) or ".." in ref:
         raise SystemExit(f"ref must be a branch or tag name such as main or fall-2027, got {ref!r}")
+    changed = rewrite_metadata(root, url)  # first: it reads the old addresses from _config.yml
     rewrite_config(root, url, ref)
-    changed = [root / "_config.yml"]
+    changed.append(root / "_config.yml")
     for path in sources(root):
         if path.suffix == ".ipynb":
             nb = nbformat.read(path, as_version=4)

@@ -4,6 +4,7 @@ asks Colab for a GPU and every chapter says which device it got. The launch butt
 site open notebooks that exist at the configured ref."""
 
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -30,7 +31,8 @@ def test_everything_points_at_the_configured_repository():
 
 
 def copy_of_the_course(tmp_path):
-    shutil.copy(ROOT / "_config.yml", tmp_path / "_config.yml")
+    for name in ["_config.yml", *repoint.METADATA]:
+        shutil.copy(ROOT / name, tmp_path / name)
     shutil.copytree(ROOT / "book", tmp_path / "book", ignore=shutil.ignore_patterns("_ext"))
     return tmp_path
 
@@ -49,9 +51,33 @@ def test_repoint_moves_every_place_at_once(tmp_path):
         assert f"{old_url}@{old_ref}" not in repoint.text_of(path)
     assert repoint.disagreements(root) == []
     assert "# Jupyter Book 1 configuration" in (root / "_config.yml").read_text()  # comments kept
+    # the published site moves with the repository, in the config and in the metadata
+    assert repoint.published(root) == "https://prof.github.io/vi-course/"
+    for name in repoint.METADATA:
+        text = (root / name).read_text()
+        assert "https://prof.github.io/vi-course/" in text and "github.com/prof/vi-course" in text
+        assert old_url not in text and "vicourse.github.io" not in text, name
     repoint.repoint(old_url, old_ref, root)  # and back, byte for byte
-    for path in repoint.sources(root):
+    for path in [*repoint.sources(root), *(root / n for n in ["_config.yml", *repoint.METADATA])]:
         assert path.read_bytes() == (ROOT / path.relative_to(root)).read_bytes(), path.name
+
+
+@pytest.mark.parametrize(
+    "url, site",
+    [
+        ("https://github.com/vicourse/vicourse", "https://vicourse.github.io/vicourse/"),
+        ("https://github.com/Prof-X/VI", "https://prof-x.github.io/VI/"),
+        ("https://github.com/prof/prof.github.io", "https://prof.github.io/"),
+    ],
+)
+def test_the_published_address_follows_github_pages_rules(url, site):
+    assert repoint.pages_url(url) == site
+
+
+def test_the_readme_names_the_published_site():
+    url, _ = repoint.configured()
+    assert repoint.published() == repoint.pages_url(url)
+    assert f"<{repoint.published()}>" in (ROOT / "README.md").read_text()
 
 
 @pytest.mark.parametrize(
@@ -73,7 +99,18 @@ def test_a_disagreement_is_found(tmp_path):
     root = copy_of_the_course(tmp_path)
     page = root / "book" / "intro.md"
     page.write_text(page.read_text().replace("/tree/main/vicourse", "/tree/v0.1/vicourse", 1))
-    assert repoint.disagreements(root)
+    assert repoint.disagreements(root) == [
+        "book/intro.md: link https://github.com/vicourse/vicourse@v0.1"
+    ]
+
+
+def test_a_stale_published_address_is_found(tmp_path):
+    root = copy_of_the_course(tmp_path)
+    readme = root / "README.md"
+    readme.write_text(readme.read_text() + "\nAlso at https://old.github.io/vicourse/.\n")
+    assert repoint.disagreements(root) == [
+        "README.md: names the site https://old.github.io/vicourse/"
+    ]
 
 
 def test_gpu_chapters_ask_colab_for_a_gpu():
@@ -100,9 +137,27 @@ COLAB = re.compile(
 )
 
 
+def revision(ref: str) -> str:
+    """Where to look the configured ref's files up: the ref itself (a local branch or tag), or
+    origin's branch (a CI checkout has no local main). In a pull request's CI run, the merge
+    commit: its notebooks reach the ref when it is merged."""
+    if os.environ.get("GITHUB_EVENT_NAME") == "pull_request":
+        return "HEAD"
+    for candidate in [ref, f"origin/{ref}"]:
+        found = subprocess.run(
+            ["git", "rev-parse", "--verify", "-q", f"{candidate}^{{commit}}"],
+            cwd=ROOT,
+            capture_output=True,
+        )
+        if found.returncode == 0:
+            return candidate
+    return ref
+
+
 def test_every_launch_link_opens_a_notebook_that_exists_at_the_configured_ref():
     require((HTML / "index.html").is_file(), f"no built site at {HTML}; build it first")
     url, ref = repoint.configured()
+    at = revision(ref)
     pages = sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)
     checked = 0
     for page in pages:
@@ -113,7 +168,7 @@ def test_every_launch_link_opens_a_notebook_that_exists_at_the_configured_ref():
             assert (f"https://github.com/{repository}", branch) == (url, ref), page.name
             assert path == f"{page.relative_to(HTML).with_suffix('.ipynb')}", (page.name, path)
             exists = subprocess.run(
-                ["git", "cat-file", "-e", f"{branch}:{path}"], cwd=ROOT, capture_output=True
+                ["git", "cat-file", "-e", f"{at}:{path}"], cwd=ROOT, capture_output=True
             )
             assert exists.returncode == 0, (
                 f"{page.name} opens {path} at {branch}, which this repository does not have"

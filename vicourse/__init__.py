@@ -60,7 +60,7 @@ from .runtime import default_device, describe, make_generator, seed_everything, 
 from .trainer import History, train
 from .vae import VAE, BernoulliDecoder
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "ESTIMATORS",

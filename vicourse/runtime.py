@@ -116,8 +116,11 @@ def describe(device: torch.device | str | None = None, *, width: int = 79) -> st
     """
     device = default_device() if device is None else _checks.device("device", device)
     width = _checks.positive_int("width", width)
+    from . import __version__  # the release, also where vicourse runs from a checkout
+
     parts = [f"Python {platform.python_version()}", f"torch {torch.__version__}"]
-    for name in ["vicourse", "numpy", "matplotlib", "ipywidgets"]:
+    parts.append(f"vicourse {__version__}")
+    for name in ["numpy", "matplotlib", "ipywidgets"]:
         try:
             parts.append(f"{name} {metadata.version(name)}")
         except metadata.PackageNotFoundError:

