@@ -4,6 +4,8 @@ said), so a failure is reproducible and a false alarm has probability below 1e-6
 
 import os
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import matplotlib
@@ -87,3 +89,20 @@ def solution_lines(source: str) -> list[str]:
         return []
     body = source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
     return [line.strip() for line in body.splitlines() if line.strip()]
+
+
+def copy_of_the_working_tree(target: Path) -> Path:
+    """The committed files with the working tree's changes, and the new files git does not
+    ignore, copied to `target` (a checkout as CI would clone it after a commit)."""
+    files = subprocess.run(
+        ["git", "ls-files", "-co", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in files:
+        if (ROOT / name).is_file():
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(ROOT / name, target / name)
+    return target

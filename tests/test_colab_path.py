@@ -18,7 +18,7 @@ import time
 import tomllib
 
 import torch
-from conftest import ROOT, require
+from conftest import ROOT, copy_of_the_working_tree, require
 from packaging.version import Version
 
 COLAB_PINS = {"ipywidgets": "7.7.1"}  # Colab's, newer than the floor we declare
@@ -88,13 +88,7 @@ def test_colab_like_environment_runs_every_chapter(tmp_path):
     for name, version in pins.items():
         assert Version(before[name.lower()].split("+")[0]) == Version(version), name
 
-    checkout = tmp_path / "checkout"  # the committed files and the working tree's changes
-    files = run(["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, check=True).stdout
-    for name in files.split():
-        source = ROOT / name
-        if source.is_file():
-            (checkout / name).parent.mkdir(parents=True, exist_ok=True)
-            (checkout / name).write_bytes(source.read_bytes())
+    checkout = copy_of_the_working_tree(tmp_path / "checkout")
     install = run([python, "-m", "pip", "install", "-q", str(checkout)])
     assert install.returncode == 0, install.stderr[-3000:]
     after = installed(python)

@@ -10,7 +10,7 @@ import sys
 
 import pytest
 import yaml
-from conftest import HTML, ROOT, load_tool, require
+from conftest import HTML, ROOT, copy_of_the_working_tree, load_tool, require
 
 import vicourse
 
@@ -90,14 +90,7 @@ def test_check_names_every_file_that_disagrees(tmp_path):
 
 
 def test_release_refuses_a_tag_that_is_not_the_version_before_building(tmp_path):
-    clone = tmp_path / "clone"  # the working tree, committed and tagged v99.0.0
-    files = subprocess.run(
-        ["git", "ls-files", "-co", "--exclude-standard"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.split()
-    for name in files:
-        if (ROOT / name).is_file():
-            (clone / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(ROOT / name, clone / name)
+    clone = copy_of_the_working_tree(tmp_path / "clone")  # committed and tagged v99.0.0 below
     git = ["git", "-c", "user.name=t", "-c", "user.email=t@example.org"]
     for command in [["init", "-q"], ["add", "-A"], ["commit", "-qm", "x"], ["tag", "v99.0.0"]]:
         subprocess.run(git + command, cwd=clone, check=True)
