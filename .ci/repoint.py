@@ -91,7 +91,7 @@ def disagreements(root: Path = ROOT) -> list[str]:
             bad.append(f"{name}: does not name the repository {url}")
         if site not in text:
             bad.append(f"{name}: does not name the published site {site}")
-        others = {found.rstrip(".,;:") for found in PAGES.findall(text)} - {site}
+        others = {address.rstrip(".,;:") for address in PAGES.findall(text)} - {site}
         bad += [f"{name}: names the site {other}" for other in sorted(others)]
     for path in sources(root):
         for got_url, got_ref, what in found(text_of(path)):

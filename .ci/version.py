@@ -92,8 +92,8 @@ def bump(new: str, root: Path = ROOT, today: datetime.date | None = None) -> lis
     changelog = (root / "CHANGELOG.md").read_text()
     if UNRELEASED not in changelog:
         raise SystemExit("CHANGELOG.md has no '## Unreleased' section to release")
-    notes = changelog.split(UNRELEASED, 1)[1].split("\n## ", 1)[0].strip()
-    if not notes:
+    unreleased = changelog.split(UNRELEASED, 1)[1].split("\n## ", 1)[0].strip()
+    if not unreleased:
         raise SystemExit(
             "CHANGELOG.md's Unreleased section is empty: say what this release changes"
         )
