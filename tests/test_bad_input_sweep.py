@@ -386,7 +386,7 @@ CASES["fit_local"] = Case(
         num_steps=2,
         num_samples=2,
         lr=0.05,
-        estimator="pathwise",
+        estimator=vicourse.elbo_pathwise,
         init=q(),
         fit_model=True,
         generator=gen(),
@@ -397,7 +397,7 @@ CASES["fit_local"] = Case(
         num_steps="count",
         num_samples="count",
         lr="positive",
-        estimator="estimator",
+        estimator="estimator_fn",
         init="optional_q",
         fit_model="flag",
         **GEN,
@@ -406,9 +406,14 @@ CASES["fit_local"] = Case(
 CASES["fit_local(mixture)"] = Case(
     vicourse.fit_local,
     lambda: dict(
-        model=mixture(), x=x1(), num_steps=2, estimator="score", init=categorical(), generator=gen()
+        model=mixture(),
+        x=x1(),
+        num_steps=2,
+        estimator=vicourse.elbo_score_function,
+        init=categorical(),
+        generator=gen(),
     ),
-    dict(init="optional_categorical", estimator="estimator"),
+    dict(init="optional_categorical", estimator="estimator_fn"),
 )
 CASES["GaussianEncoder"] = Case(
     vicourse.GaussianEncoder,
@@ -471,7 +476,7 @@ CASES["fit_amortized"] = Case(
         batch_size=2,
         num_samples=2,
         lr=0.01,
-        estimator="score",
+        estimator=vicourse.elbo_score_function,
         fit_model=True,
         generator=gen(),
     ),
@@ -483,7 +488,7 @@ CASES["fit_amortized"] = Case(
         batch_size="optional_count",
         num_samples="count",
         lr="positive",
-        estimator="estimator",
+        estimator="estimator_fn",
         fit_model="flag",
         **GEN,
     ),
@@ -608,6 +613,7 @@ OPTIONAL = {
     "optional_categorical",
     "optional_count",
     "baseline",
+    "estimator_fn",
 }  # kinds for which None is a valid value
 
 
@@ -723,6 +729,8 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
         ]
     elif kind == "estimator":
         cases += [("'reinforce'", "reinforce", True), ("'Pathwise'", "Pathwise", True)]
+    elif kind == "estimator_fn":  # estimators are passed as functions, never by name
+        cases += [("'pathwise'", "pathwise", True), ("'score'", "score", True)]
     elif kind == "baseline":
         cases += [
             ("'mean'", "mean", True),

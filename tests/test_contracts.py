@@ -103,7 +103,7 @@ def test_estimators_and_fitters_keep_dtype_and_device(device, dtype):
         torch.tensor([[0.0, 0.0], [1.0, 1.0]], dtype=dtype),
         torch.zeros(2, 2, dtype=dtype),
     ).to(device)
-    labels = fit_local(mixture, x, num_steps=2, estimator="score", generator=g)
+    labels = fit_local(mixture, x, num_steps=2, estimator=vicourse.elbo_score_function, generator=g)
     same(labels.q.probs, dtype, device)
 
 

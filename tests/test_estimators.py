@@ -15,6 +15,7 @@ from conftest import gen
 import vicourse
 from vicourse import (
     ArgumentError,
+    ArgumentTypeError,
     Categorical,
     DiagonalGaussian,
     GaussianMean,
@@ -178,8 +179,14 @@ def test_score_function_handles_a_discrete_latent():
         elbo_pathwise(mixture, Categorical(logits), x)
 
 
-def test_estimators_are_looked_up_by_name():
-    assert vicourse.ESTIMATORS == {"pathwise": elbo_pathwise, "score": elbo_score_function}
+def test_estimators_are_functions_and_the_default_follows_rsample():
+    gaussian = DiagonalGaussian(torch.zeros(2, 1, dtype=F64), torch.zeros(2, 1, dtype=F64))
+    labels = Categorical(torch.zeros(2, 3, dtype=F64))
+    assert vicourse.default_estimator(gaussian) is elbo_pathwise
+    assert vicourse.default_estimator(labels) is elbo_score_function
     model, x, _, _ = conjugate_setup(requires_grad=False)
-    with pytest.raises(ArgumentError, match="estimator must be 'pathwise' or 'score'"):
-        vicourse.fit_local(model, x, estimator="reinforce")
+    for name in ("pathwise", "score", "reinforce"):
+        with pytest.raises(ArgumentTypeError, match="pass the function itself"):
+            vicourse.fit_local(model, x, estimator=name)
+    with pytest.raises(ArgumentError, match="baseline must be None with estimator=elbo_pathwise"):
+        vicourse.fit_local(model, x, estimator=elbo_pathwise, baseline=1.0)

@@ -18,6 +18,7 @@ from vicourse import (
     GaussianMixture,
     LinearGaussian,
     elbo_pathwise,
+    elbo_score_function,
     fit_local,
     kl_diag_gaussians,
 )
@@ -72,7 +73,7 @@ def test_the_score_estimator_fits_the_mixture_posterior():
         num_steps=800,
         num_samples=16,
         lr=0.1,
-        estimator="score",
+        estimator=elbo_score_function,
         baseline="leave-one-out",
         generator=gen(8),
     )

@@ -121,7 +121,7 @@ def test_trainer_arguments():
         train(vae, DIGITS.x_train, epochs=1, graph=True, progress=False)
     with pytest.raises(ArgumentError, match="batch_size must be at most the number of training"):
         train(vae, DIGITS.x_train, epochs=1, batch_size=5000, progress=False)
-    with pytest.raises(ArgumentError, match=r"x must be pixel values in \[0, 1\]"):
+    with pytest.raises(ArgumentError, match=r"x_train must be pixel values in \[0, 1\]"):
         train(vae, DIGITS.x_train * 16, epochs=1, progress=False)
     with pytest.raises(ArgumentError, match="objective must be 'elbo' or 'iwae'"):
         train(vae, DIGITS.x_train, epochs=1, objective="kl", progress=False)

@@ -1,17 +1,21 @@
 """vicourse: the runnable companion to the course on variational inference.
 
-Read the modules in the order of the derivation:
+Read the modules in the order of the derivation; each imports only those above it:
 
     runtime.py     where code runs and where randomness comes from      (every chapter)
-    contracts.py   what a model and a q promise                          (chapters 1, 3)
-    models.py      continuous-z models with exact p(x) and p(z|x)        (chapter 1)
-    mixture.py     the discrete-z model, a Gaussian mixture, and its q   (chapters 1–2, 7)
-    mle.py         maximum likelihood: gradient ascent and EM            (chapter 2)
+    numerics.py    the normal log-density, Monte Carlo, log-mean-exp     (chapters 1–3)
+    families.py    what a q family promises: sample from rsample, shapes (chapter 3)
     gaussian.py    the variational family q(z) = N(μ, diag σ²)           (chapter 3)
-    bounds.py      Jensen's inequality, the ELBO, log-mean-exp           (chapters 2–3)
+    categorical.py the variational family q(z) = Categorical(π)          (chapters 2, 7)
+    contracts.py   what a model promises                                 (chapter 1)
+    models.py      continuous-z models with exact p(x) and p(z|x)        (chapter 1)
+    mixture.py     the discrete-z model, a Gaussian mixture              (chapters 1–2, 7)
+    mle.py         maximum likelihood: gradient ascent and EM            (chapter 2)
+    bounds.py      Jensen's inequality, the ELBO                         (chapters 2–3)
     kl.py          the KL divergence, the gap in the bound               (chapter 4)
     estimators.py  pathwise and score-function gradients                 (chapters 5–7)
     local_vi.py    one q_i per datapoint                                 (chapter 5)
+    nets.py        the networks: mlp, the encoder, the decoder           (chapters 6, 8)
     amortized.py   one encoder q_φ(z|x) for every x                      (chapter 6)
     data.py        binarized handwritten digits (and MNIST) as tensors   (chapter 8)
     vae.py         the variational autoencoder and its bounds            (chapter 8)
@@ -24,11 +28,19 @@ Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); 
 return quantities to maximize; every sampler takes a keyword-only `generator=`; device and
 dtype follow the inputs; bad arguments raise ArgumentError (a ValueError) or
 ArgumentTypeError (also a TypeError), naming the argument, what was expected, what came, and
-the fix.
+the fix. Public functions check their arguments once, where the call enters, and then run
+the arithmetic unchecked; `vicourse.validation_enabled(False)` (a context manager) or
+`vicourse.enable_validation(False)` turns the checks off for code that is known to be right.
 """
 
 from . import exercises, runtime
-from ._checks import ArgumentError, ArgumentTypeError, FitError
+from ._checks import (
+    ArgumentError,
+    ArgumentTypeError,
+    FitError,
+    enable_validation,
+    validation_enabled,
+)
 from .amortized import AmortizationGap, GaussianEncoder, amortization_gap, fit_amortized
 from .bounds import (
     MonteCarloEstimate,
@@ -40,30 +52,32 @@ from .bounds import (
     monte_carlo,
     naive_log_marginal,
 )
-from .contracts import Family, LatentModel, TractableModel
+from .categorical import Categorical
+from .contracts import LatentModel, TractableModel
 from .data import DataUnavailable, Images, load_images
 from .estimators import (
-    ESTIMATORS,
     Estimate,
+    default_estimator,
     elbo_pathwise,
     elbo_score_function,
     pathwise,
     score_function,
 )
+from .families import Family
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
 from .local_vi import LocalFit, fit_local
-from .mixture import Categorical, GaussianMixture
+from .mixture import GaussianMixture
 from .mle import em_step, expected_log_joint, fit_em, fit_gradient
 from .models import GaussianMean, LinearGaussian
+from .nets import BernoulliDecoder
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
 from .trainer import History, train
-from .vae import VAE, BernoulliDecoder
+from .vae import VAE
 
 __version__ = "0.2.0"
 
 __all__ = [
-    "ESTIMATORS",
     "VAE",
     "AmortizationGap",
     "ArgumentError",
@@ -87,6 +101,7 @@ __all__ = [
     "TractableModel",
     "amortization_gap",
     "default_device",
+    "default_estimator",
     "describe",
     "elbo",
     "elbo_pathwise",
@@ -94,6 +109,7 @@ __all__ = [
     "elbo_value",
     "elbo_with_entropy",
     "em_step",
+    "enable_validation",
     "exercises",
     "expected_log_joint",
     "fit_amortized",
@@ -115,4 +131,5 @@ __all__ = [
     "seed_everything",
     "smoke",
     "train",
+    "validation_enabled",
 ]

@@ -1,35 +1,34 @@
-"""Argument checks for the public functions. Private: chapters reach them through the public API.
+"""Argument checks for the public functions, and the switch that turns them off. Private:
+chapters reach them through the public API.
 
 Every error names the argument, what was expected, what came, and the fix, and is an
 `ArgumentError` (a ValueError) or an `ArgumentTypeError` (also a TypeError), so a caller can
 catch either the project's type or Python's.
 
-Two kinds of check:
+Validate once, where the user's call enters: a public function checks its arguments when
+`enabled` is True and then computes inside `trusted()`, so the public functions it calls in turn
+check nothing; the fitting loops and the trainer run entirely inside `trusted()`, so a step costs
+what its arithmetic costs. `vicourse.validation_enabled(False)` (a context manager) and
+`vicourse.enable_validation(False)` switch the checks off for a caller's own loops, as
+`torch.distributions.Distribution.set_default_validate_args` and pyro's `enable_validation` do.
+The switch is global to the process, like theirs.
 
-- **Metadata checks** (type, shape, dtype, device): free, so they run on every call:
-  `tensor`, `samples`, `labels_shape`, `like`, `instance`, `positive_int`, `boolean`,
-  `generator`, `dtype`, `device`.
-- **Value checks** (finite, positive, in range, rows that sum to 1): they read the values, which
-  on a GPU waits for the device (a sync). They run in constructors and in entry points (the
-  functions a reader calls once per result), and are skipped inside `values_trusted()`, which the
-  fitting loops enter after checking their data once: `finite`, `positive_tensor`,
-  `scale_tensor`, `label_range`, `distribution_rows`. (`real`, `reals`, `interval`, `positive`,
-  `scale_in_dtype` and `real_in_dtype` check Python numbers, which never sync.)
-- **After a fitting loop**: `fit_trace` reads the trace once (one sync) and raises FitError if
-  the fit produced nan or inf, naming the step.
+The checks live in three files: this one (the errors, the switch, and checks of types, shapes,
+dtypes, devices and Python numbers, which never read a tensor's values); `_checks_values.py`
+(finite, positive, in range: they read the values, which on a GPU waits for the device, so they
+run in constructors and entry points only); `_checks_models.py` (data, latent draws and q for a
+given model).
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import math
 import numbers
 
 import numpy as np
 import torch
 
-_VALUE_CHECKS = contextvars.ContextVar("vicourse_value_checks", default=True)
+enabled = True  # read as _checks.enabled at the top of every public function
 
 
 class ArgumentError(ValueError):
@@ -49,18 +48,39 @@ def fail(name: str, expected: str, got: str, fix: str, *, kind=ArgumentError):
     raise kind(f"{name} must be {expected}, got {got}; {fix}.")
 
 
-@contextlib.contextmanager
-def values_trusted():
-    """Skip value checks inside (for loops whose inputs were checked once, before the loop)."""
-    token = _VALUE_CHECKS.set(False)
-    try:
-        yield
-    finally:
-        _VALUE_CHECKS.reset(token)
+class validation_enabled:
+    """Inside `with vicourse.validation_enabled(False):` no argument is checked; the previous
+    setting comes back on exit. With True, checks are switched back on inside.
+
+    For loops of your own over data you checked once: a wrong argument then gives a raw torch
+    error or a wrong answer instead of the project's message. The package's own loops (the
+    fitters and the trainer) already run this way.
+    """
+
+    __slots__ = ("previous", "wanted")
+
+    def __init__(self, enabled: bool = True):
+        self.wanted = boolean("enabled", enabled)
+        self.previous: list[bool] = []  # a stack, so that one switch can be entered twice
+
+    def __enter__(self):
+        global enabled
+        self.previous.append(enabled)
+        enabled = self.wanted
+
+    def __exit__(self, *exc_info):
+        global enabled
+        enabled = self.previous.pop()
 
 
-def checking_values() -> bool:
-    return _VALUE_CHECKS.get()
+def enable_validation(enabled: bool = True) -> None:
+    """Switch argument checks on (the default) or off for the rest of the process."""
+    globals()["enabled"] = boolean("enabled", enabled)
+
+
+def trusted() -> validation_enabled:
+    """The package's own code, inside a call whose arguments were checked: no checks."""
+    return _TRUSTED
 
 
 def describe_value(value) -> str:
@@ -281,43 +301,6 @@ def positive(name: str, value) -> float:
     return float(value)
 
 
-def limit(dtype_: torch.dtype) -> float:
-    """The largest magnitude accepted for data, locations and scales in `dtype_`: the fourth
-    root of its largest number (float32: 4.3e9, float64: 1.2e77), so that squares and products
-    of two squares stay finite."""
-    return torch.finfo(dtype_).max ** 0.25
-
-
-def scale_range(dtype_: torch.dtype) -> tuple[float, float]:
-    """Scales σ accepted in `dtype_` (float32: 3.3e-10 to 4.3e9): σ², 1/σ² and their products
-    stay finite and nonzero."""
-    return torch.finfo(dtype_).tiny ** 0.25, limit(dtype_)
-
-
-def scale_in_dtype(name: str, value: float, dtype_: torch.dtype) -> float:
-    low, high = scale_range(dtype_)
-    if not low <= value <= high:
-        fail(
-            name,
-            f"between {low:.1e} and {high:.1e} in {dtype_} (so that its square stays "
-            f"finite and nonzero)",
-            f"{value!r}",
-            "rescale the data, or use torch.float64",
-        )
-    return value
-
-
-def real_in_dtype(name: str, value: float, dtype_: torch.dtype) -> float:
-    if abs(value) > limit(dtype_):
-        fail(
-            name,
-            f"of magnitude at most {limit(dtype_):.1e} in {dtype_}",
-            f"{value!r}",
-            "rescale the data, or use torch.float64",
-        )
-    return value
-
-
 def reals(name: str, value) -> list[float]:
     """A list, tuple or 1-D tensor or array of finite numbers, as a list of floats."""
     if isinstance(value, torch.Tensor | np.ndarray):
@@ -348,118 +331,4 @@ def interval(name: str, value) -> tuple[float, float]:
     return low, high
 
 
-# Value checks: read the values (a GPU sync); skipped inside values_trusted().
-
-
-def finite(name: str, value: torch.Tensor, *, bounded: bool = True) -> torch.Tensor:
-    """Finite, and (if `bounded`: data, locations) no larger in magnitude than `limit`."""
-    if checking_values() and value.numel():
-        if not bool(torch.isfinite(value).all()):
-            bad = value[~torch.isfinite(value)].flatten()[0].item()
-            fail(name, "finite", f"a tensor holding {bad}", f"remove or replace the {bad} values")
-        worst = value.detach().abs().max().item()
-        if bounded and worst > limit(value.dtype):
-            fail(
-                name,
-                f"of magnitude at most {limit(value.dtype):.1e} in {value.dtype} (so "
-                f"that its squares stay finite)",
-                f"a value of magnitude {worst:.3g}",
-                "rescale it, or use torch.float64",
-            )
-    return value
-
-
-def positive_tensor(name: str, value: torch.Tensor) -> torch.Tensor:
-    finite(name, value)
-    if checking_values() and bool((value <= 0).any()):
-        fail(name, "positive", f"a value {value.min().item():.3g}", f"pass {name} > 0, or its log")
-    return value
-
-
-def scale_tensor(name: str, log_scale: torch.Tensor) -> torch.Tensor:
-    """log σ finite, with σ inside `scale_range` of its dtype."""
-    finite(name, log_scale)
-    if checking_values() and log_scale.numel():
-        low, high = (math.log(v) for v in scale_range(log_scale.dtype))
-        smallest, largest = log_scale.detach().aminmax()
-        if smallest.item() < low or largest.item() > high:
-            bad = smallest.item() if smallest.item() < low else largest.item()
-            fail(
-                name,
-                f"between {low:.1f} and {high:.1f} in {log_scale.dtype} (so that "
-                f"σ = exp({name}) has a finite, nonzero square)",
-                f"a value {bad:.3g}",
-                "rescale the data, or use torch.float64",
-            )
-    return log_scale
-
-
-def labels_shape(name: str, value, *, n: int | None, num_components: int) -> torch.Tensor:
-    if (
-        not isinstance(value, torch.Tensor)
-        or value.dtype != torch.long
-        or value.ndim != 2
-        or (n is not None and value.shape[1] != n)
-    ):
-        fail(
-            name,
-            f"an int64 tensor of component labels 0..{num_components - 1} with shape "
-            f"(S, N) = (S, {'N' if n is None else n})",
-            describe_value(value),
-            "draw it with model.sample_prior(num_samples, n)",
-        )
-    return value
-
-
-def label_range(name: str, value: torch.Tensor, num_components: int) -> torch.Tensor:
-    if (
-        checking_values()
-        and value.numel()
-        and (bool((value < 0).any()) or bool((value >= num_components).any()))
-    ):
-        bad = value[(value < 0) | (value >= num_components)].flatten()[0].item()
-        fail(
-            name,
-            f"component labels in 0..{num_components - 1}",
-            f"a label {bad}",
-            "labels count from 0; draw them with model.sample_prior(num_samples, n)",
-        )
-    return value
-
-
-def distribution_rows(name: str, value: torch.Tensor) -> torch.Tensor:
-    """Rows that are probability distributions: nonnegative, summing to 1 (to rounding)."""
-    finite(name, value)
-    if checking_values():
-        if bool((value < 0).any()):
-            fail(
-                name,
-                "nonnegative probabilities",
-                f"a value {value.min().item():.3g}",
-                "pass p(z|x) rows, e.g. model.posterior(x).probs",
-            )
-        tolerance = 1e3 * torch.finfo(value.dtype).eps * max(value.shape[-1], 1)
-        worst = (value.sum(-1) - 1).abs().max().item() if value.numel() else 0.0
-        if worst > tolerance:
-            fail(
-                name,
-                "rows that sum to 1",
-                f"a row whose sum is off by {worst:.3g}",
-                f"normalize it with {name} / {name}.sum(-1, keepdim=True)",
-            )
-    return value
-
-
-def fit_trace(trace: torch.Tensor, lr: float, quantity: str) -> torch.Tensor:
-    """After a fitting loop (one sync): a trace with nan or inf names the step and the fix."""
-    bad = (~torch.isfinite(trace)).nonzero()
-    if len(bad):
-        step = bad[0, 0].item()
-        fail(
-            "lr",
-            f"small enough for the {quantity} to stay finite",
-            f"lr={lr}, with which it became {trace[step].item()} after {step} steps",
-            "try a smaller lr",
-            kind=FitError,
-        )
-    return trace
+_TRUSTED = validation_enabled(False)

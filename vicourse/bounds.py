@@ -15,37 +15,23 @@ naive estimate of p(x) from prior samples is chapter 2's.  Next: kl.py names the
 
 from __future__ import annotations
 
-import math
-from typing import NamedTuple
-
 import torch
 
-from . import _checks
-from .contracts import Family, LatentModel, TractableModel
+from . import _checks, _checks_models
+from .contracts import LatentModel, TractableModel
+from .families import Family
+from .numerics import MonteCarloEstimate, check_log_w, log_mean_exp, monte_carlo
 
-
-class MonteCarloEstimate(NamedTuple):
-    """A Monte Carlo average and its standard error, both (N,)."""
-
-    value: torch.Tensor
-    standard_error: torch.Tensor
-
-
-def monte_carlo(values: torch.Tensor) -> MonteCarloEstimate:
-    """The mean over the S draws of `values` and its standard error std/√S.
-
-    Shapes: (S, N) -> (N,), (N,).
-    """
-    _checks.tensor("values", values)
-    if values.ndim < 1 or values.shape[0] < 2:
-        _checks.fail(
-            "values",
-            "of shape (S, ...) with S ≥ 2 draws first",
-            str(tuple(values.shape)),
-            "a standard error needs at least two draws",
-        )
-    _checks.finite("values", values, bounded=False)
-    return MonteCarloEstimate(values.mean(0), values.std(0) / math.sqrt(values.shape[0]))
+__all__ = [
+    "MonteCarloEstimate",
+    "elbo",
+    "elbo_value",
+    "elbo_with_entropy",
+    "log_mean_exp",
+    "log_weights",
+    "monte_carlo",
+    "naive_log_marginal",
+]
 
 
 def log_weights(model: LatentModel, q: Family, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -55,25 +41,20 @@ def log_weights(model: LatentModel, q: Family, x: torch.Tensor, z: torch.Tensor)
     z = q.rsample(S) (the reparameterization of chapter 7).
     Shapes: x (N, D), q (N, K), z (S, N, K) -> (S, N).   Chapter: 3.
     """
-    _checks.instance("model", model, LatentModel, "use a vicourse model, e.g. GaussianMean")
-    model.check_q(q, model.check_x(x).shape[0])
-    return model.log_joint(x, z) - q.log_prob(z)
+    if _checks.enabled:
+        n = _checks_models.model_q_x(
+            model, q, x, LatentModel, "use a vicourse model, e.g. GaussianMean"
+        )
+        _checks_models.draws(model, z, n)
+    with _checks.trusted():
+        return model.log_joint(x, z) - q.log_prob(z)
 
 
 def elbo(log_w: torch.Tensor) -> torch.Tensor:
     """The ELBO estimate E_q[log w] ≈ (1/S) Σ_s log w_s.   Shapes: (S, N) -> (N,).   Chapter: 3."""
-    return _check_log_w(log_w).mean(0)
-
-
-def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
-    """log (1/S) Σ_s w_s, computed stably as logsumexp − log S.
-
-    With z_s ~ q it estimates log p(x) with a downward bias (Jensen) that shrinks as S grows: the
-    importance-weighted bound, IWAE_S ≥ ELBO. With q = p(z) it is chapter 2's naive estimate.
-    Shapes: (S, N) -> (N,).   Chapter: 3.
-    """
-    log_w = _check_log_w(log_w)
-    return log_w.logsumexp(0) - math.log(log_w.shape[0])
+    if _checks.enabled:
+        check_log_w(log_w)
+    return log_w.mean(0)
 
 
 def elbo_with_entropy(
@@ -84,9 +65,13 @@ def elbo_with_entropy(
     Same expectation as elbo(log_weights(...)); only the −E_q[log q] term is computed exactly.
     Shapes: z (S, N, K) -> (N,).   Chapter: 3.
     """
-    _checks.instance("model", model, LatentModel, "use a vicourse model, e.g. GaussianMean")
-    model.check_q(q, model.check_x(x).shape[0])
-    return model.log_joint(x, z).mean(0) + q.entropy()
+    if _checks.enabled:
+        n = _checks_models.model_q_x(
+            model, q, x, LatentModel, "use a vicourse model, e.g. GaussianMean"
+        )
+        _checks_models.draws(model, z, n)
+    with _checks.trusted():
+        return model.log_joint(x, z).mean(0) + q.entropy()
 
 
 def naive_log_marginal(
@@ -102,10 +87,13 @@ def naive_log_marginal(
     The same code as any importance-weighted estimate, with the prior as q: then
     w = p(x, z)/p(z) = p(x|z).   Shapes: x (N, D) -> (N,).   Chapter: 2.
     """
-    _checks.instance("model", model, LatentModel, "use a vicourse model, e.g. GaussianMean")
-    prior = model.prior(model.check_x(x).shape[0])
+    if _checks.enabled:
+        _checks.instance("model", model, LatentModel, "use a vicourse model, e.g. GaussianMean")
+        _checks_models.data(model, x)
+    prior = model.prior(x.shape[0])
     z = prior.sample(num_samples, generator=generator)  # (S, N, K)
-    return log_mean_exp(log_weights(model, prior, x, z))
+    with _checks.trusted():
+        return log_mean_exp(log_weights(model, prior, x, z))
 
 
 def elbo_value(
@@ -121,24 +109,13 @@ def elbo_value(
 
     No gradient.   Shapes: (N,).   Chapters: 3, 6.
     """
-    _checks.instance("model", model, LatentModel, "use a vicourse model")
-    num_samples = _checks.positive_int("num_samples", num_samples)
-    n = model.check_x(x).shape[0]
-    _checks.generator(generator, x.device)
-    with torch.no_grad():
+    if _checks.enabled:
+        _checks.instance("model", model, LatentModel, "use a vicourse model")
+        num_samples = _checks.positive_int("num_samples", num_samples)
+        n = _checks_models.data(model, x).shape[0]
+        _checks.generator(generator, x.device)
+        _checks_models.q(model, q, n)
+    with torch.no_grad(), _checks.trusted():
         if isinstance(model, TractableModel) and isinstance(q, type(model.prior(1))):
             return model.elbo_exact(q, x)
-        model.check_q(q, n)  # before q.sample
         return elbo(log_weights(model, q, x, q.sample(num_samples, generator=generator)))
-
-
-def _check_log_w(log_w: torch.Tensor) -> torch.Tensor:
-    _checks.tensor("log_w", log_w, ndim=2, shape_hint="(S, N)", fix="pass log_weights(...)")
-    if log_w.shape[0] == 0:
-        _checks.fail(
-            "log_w",
-            "of shape (S, N) with S ≥ 1 draws",
-            str(tuple(log_w.shape)),
-            "draw at least one sample",
-        )
-    return _checks.finite("log_w", log_w, bounded=False)

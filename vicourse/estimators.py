@@ -8,7 +8,8 @@
 Each returns an Estimate: the value, detached, per datapoint, and a surrogate whose gradient is
 the estimate: estimate.surrogate.sum().backward(). The ELBO is the case f(z) = log w =
 log p_θ(x, z) − log q_φ(z): `elbo_pathwise` and `elbo_score_function` take the same arguments,
-so the fitters of chapters 5 and 6 accept either by name (ESTIMATORS).
+so the fitters of chapters 5 and 6 take either as a function: fit_local(model, x,
+estimator=vicourse.elbo_score_function); without one they pick by q.has_rsample, as pyro does.
 
 Shapes: q (N, K) or (N,) labels; f maps z (S, N, K) to (S, N); value and surrogate are (N,).
 Chapter 7, "The reparameterization trick" (book/07_reparameterization.ipynb); used in 5 and 6.
@@ -16,15 +17,16 @@ Chapter 7, "The reparameterization trick" (book/07_reparameterization.ipynb); us
 
 from __future__ import annotations
 
-import functools
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 
-from . import _checks
+from . import _checks, _checks_models, _checks_values
 from .bounds import log_weights
-from .contracts import Family, LatentModel
+from .contracts import LatentModel
+from .families import Family
 from .gaussian import DiagonalGaussian
 
 
@@ -36,46 +38,17 @@ class Estimate(NamedTuple):
     surrogate: torch.Tensor
 
 
-def _check(q: Family, f, num_samples: int) -> int:
-    _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
-    if not callable(f):
-        _checks.fail(
-            "f",
-            "a function z -> f(z) of shape (S, N)",
-            _checks.describe_value(f),
-            "pass e.g. lambda z: z.square().sum(-1)",
-            kind=_checks.ArgumentTypeError,
-        )
-    return _checks.positive_int("num_samples", num_samples)
-
-
-def _values(f, z: torch.Tensor, q: Family) -> torch.Tensor:
-    values = f(z)
-    expected = z.shape[: 1 + len(q.batch_shape)]
-    if not isinstance(values, torch.Tensor) or values.shape != expected:
-        _checks.fail(
-            "f",
-            f"a function returning shape (S, N) = {tuple(expected)}",
-            f"one returning {_checks.describe_value(values)}",
-            "sum over the latent dimension K inside f",
-        )
-    return _checks.finite("f(z)", values, bounded=False)
-
-
 def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) -> Estimate:
     """The reparameterization (pathwise) estimator: draw z = q.rsample(S), differentiate f(z).
 
     Needs a q with rsample (a DiagonalGaussian; not a Categorical).   Chapter: 7.
     """
-    num_samples = _check(q, f, num_samples)
-    if not q.has_rsample:
-        _checks.fail(
-            "q",
-            "a family with rsample (a reparameterizable q)",
-            f"a {type(q).__name__}, which has none",
-            "use the score-function estimator",
-        )
-    values = _values(f, q.rsample(num_samples, generator=generator), q)  # (S, N)
+    if _checks.enabled:
+        _check_f(f)
+        num_samples = _check_draws(q, num_samples, generator, pathwise=True)
+    with _checks.trusted():
+        z = q.rsample(num_samples, generator=generator)
+    values = _values(f, z, q)  # (S, N)
     return Estimate(values.detach().mean(0), values.mean(0))
 
 
@@ -93,17 +66,122 @@ def score_function(
 
     Works for any q, discrete ones included.   Chapter: 7.
     """
-    num_samples = _check(q, f, num_samples)
-    z = q.sample(num_samples, generator=generator)
+    if _checks.enabled:
+        _check_f(f)
+        num_samples = _check_draws(q, num_samples, generator, pathwise=False)
+    with _checks.trusted():
+        z = q.sample(num_samples, generator=generator)
     values = _values(f, z, q)  # (S, N)
+    if _checks.enabled:
+        _check_baseline(baseline, values.shape[0], values.shape[1], values)
     b = _baseline(baseline, values.detach())
-    surrogate = values + (values.detach() - b) * q.log_prob(z)
+    with _checks.trusted():
+        surrogate = values + (values.detach() - b) * q.log_prob(z)
     return Estimate(values.detach().mean(0), surrogate.mean(0))
 
 
+def elbo_pathwise(
+    model: LatentModel, q: Family, x: torch.Tensor, num_samples: int = 1, *, generator=None
+) -> Estimate:
+    """The ELBO and its pathwise gradient: z = q.rsample(S), f(z) = log p(x, z) − log q(z).
+
+    The surrogate's gradient reaches θ through log p_θ(x, z) (the notes' ∇θ log p_θ(x_i|z)) and
+    φ through z and log q_φ.   Shapes: -> value, surrogate (N,).   Chapter: 5, 7.
+    """
+    if _checks.enabled:
+        _checks_models.model_q_x(model, q, x, LatentModel)
+        num_samples = _check_draws(q, num_samples, generator, pathwise=True)
+    with _checks.trusted():
+        return pathwise(q, lambda z: log_weights(model, q, x, z), num_samples, generator=generator)
+
+
+def elbo_score_function(
+    model: LatentModel,
+    q: Family,
+    x: torch.Tensor,
+    num_samples: int = 1,
+    *,
+    baseline=None,
+    generator=None,
+) -> Estimate:
+    """The ELBO and its score-function gradient: z = q.sample(S), f(z) = log w, no gradient
+    through z. Works for discrete z (the mixture's labels).   Chapter: 5, 7."""
+    if _checks.enabled:
+        _checks_models.model_q_x(model, q, x, LatentModel)
+        num_samples = _check_draws(q, num_samples, generator, pathwise=False)
+        _check_baseline(baseline, num_samples, x.shape[0], x)
+    with _checks.trusted():
+        return score_function(
+            q,
+            lambda z: log_weights(model, q, x, z),
+            num_samples,
+            baseline=baseline,
+            generator=generator,
+        )
+
+
+def default_estimator(q: Family) -> Callable[..., Estimate]:
+    """The estimator for a q: pathwise where it has rsample, else the score function."""
+    return elbo_pathwise if q.has_rsample else elbo_score_function
+
+
+def _check_f(f) -> None:
+    if not callable(f):
+        _checks.fail(
+            "f",
+            "a function z -> f(z) of shape (S, N)",
+            _checks.describe_value(f),
+            "pass e.g. lambda z: z.square().sum(-1)",
+            kind=_checks.ArgumentTypeError,
+        )
+
+
+def _check_draws(q, num_samples, generator, *, pathwise: bool) -> int:
+    """q is a Family (with rsample, for the pathwise estimator) and S a count."""
+    _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
+    num_samples = _checks.positive_int("num_samples", num_samples)
+    if pathwise and not q.has_rsample:
+        _checks.fail(
+            "q",
+            "a family with rsample (a reparameterizable q)",
+            f"a {type(q).__name__}, which has none",
+            "use the score-function estimator",
+        )
+    _checks.generator(generator, next(iter(q.params().values())).device)
+    return num_samples
+
+
+def _values(f, z: torch.Tensor, q: Family) -> torch.Tensor:
+    values = f(z)
+    if _checks.enabled:
+        expected = z.shape[: 1 + len(q.batch_shape)]
+        if not isinstance(values, torch.Tensor) or values.shape != expected:
+            _checks.fail(
+                "f",
+                f"a function returning shape (S, N) = {tuple(expected)}",
+                f"one returning {_checks.describe_value(values)}",
+                "sum over the latent dimension K inside f",
+            )
+        _checks_values.finite("f(z)", values, bounded=False)
+    return values
+
+
 def _baseline(baseline, values: torch.Tensor) -> torch.Tensor | float:
+    """b for each draw: 0, a constant, or the leave-one-out mean of the other draws' values."""
     if baseline is None:
         return 0.0
+    if isinstance(baseline, str):  # "leave-one-out"
+        s = values.shape[0]
+        return (values.sum(0, keepdim=True) - values) / (s - 1)
+    if isinstance(baseline, torch.Tensor):
+        return baseline.detach()
+    return float(baseline)
+
+
+def _check_baseline(baseline, num_samples: int, n: int, like: torch.Tensor) -> None:
+    """None, a number, an (N,) tensor like the values of f, or 'leave-one-out' with S ≥ 2."""
+    if baseline is None:
+        return
     if isinstance(baseline, str):
         if baseline != "leave-one-out":
             _checks.fail(
@@ -112,26 +190,25 @@ def _baseline(baseline, values: torch.Tensor) -> torch.Tensor | float:
                 repr(baseline),
                 "pass baseline='leave-one-out'",
             )
-        s = values.shape[0]
-        if s < 2:
+        if num_samples < 2:
             _checks.fail(
                 "num_samples",
                 "at least 2 with baseline='leave-one-out'",
-                str(s),
+                str(num_samples),
                 "draw two or more samples",
             )
-        return (values.sum(0, keepdim=True) - values) / (s - 1)
-    if isinstance(baseline, torch.Tensor):
-        _checks.like("baseline", baseline, "the samples", values)
-        if baseline.ndim > 1 or baseline.numel() not in (1, values.shape[1]):
+    elif isinstance(baseline, torch.Tensor):
+        _checks.like("baseline", baseline, "the samples", like)
+        if baseline.ndim > 1 or baseline.numel() not in (1, n):
             _checks.fail(
                 "baseline",
-                f"a number or a tensor of shape (N,) = ({values.shape[1]},)",
+                f"a number or a tensor of shape (N,) = ({n},)",
                 str(tuple(baseline.shape)),
                 "one baseline per datapoint",
             )
-        return _checks.finite("baseline", baseline.detach(), bounded=False)
-    return _checks.real("baseline", baseline)
+        _checks_values.finite("baseline", baseline.detach(), bounded=False)
+    else:
+        _checks.real("baseline", baseline)
 
 
 def gradient_samples(
@@ -163,11 +240,18 @@ def gradient_samples(
             repr(estimator),
             "pass estimator='pathwise' or 'score'",
         )
+    if estimator == "pathwise" and baseline is not None:
+        _checks.fail(
+            "baseline",
+            "None with estimator='pathwise'",
+            repr(baseline),
+            "a baseline is for the score function: pass estimator='score'",
+        )
     loc, scale = _checks.real("loc", loc), _checks.positive("scale", scale)
     trials = _checks.positive_int("num_trials", num_trials)
     device = generator.device if isinstance(generator, torch.Generator) else "cpu"
     mu = torch.full((trials, 1), loc, dtype=torch.float64, device=device, requires_grad=True)
-    log_sigma = torch.full_like(mu, torch.tensor(scale).log().item()).requires_grad_()
+    log_sigma = torch.full_like(mu, math.log(scale)).requires_grad_()  # in float64 throughout
     q = DiagonalGaussian(mu, log_sigma)
     if estimator == "pathwise":
         estimate = pathwise(q, f, num_samples, generator=generator)
@@ -175,62 +259,3 @@ def gradient_samples(
         estimate = score_function(q, f, num_samples, baseline=baseline, generator=generator)
     d_mu, d_log_sigma = torch.autograd.grad(estimate.surrogate.sum(), (mu, log_sigma))
     return d_mu[:, 0].detach(), d_log_sigma[:, 0].detach() / scale  # ∂/∂σ = ∂/∂log σ / σ
-
-
-def elbo_pathwise(
-    model: LatentModel, q: Family, x: torch.Tensor, num_samples: int = 1, *, generator=None
-) -> Estimate:
-    """The ELBO and its pathwise gradient: z = q.rsample(S), f(z) = log p(x, z) − log q(z).
-
-    The surrogate's gradient reaches θ through log p_θ(x, z) (the notes' ∇θ log p_θ(x_i|z)) and
-    φ through z and log q_φ.   Shapes: -> value, surrogate (N,).   Chapter: 5, 7.
-    """
-    _checks.instance("model", model, LatentModel, "use a vicourse model")
-    model.check_q(q, model.check_x(x).shape[0])
-    return pathwise(q, lambda z: log_weights(model, q, x, z), num_samples, generator=generator)
-
-
-def elbo_score_function(
-    model: LatentModel,
-    q: Family,
-    x: torch.Tensor,
-    num_samples: int = 1,
-    *,
-    baseline=None,
-    generator=None,
-) -> Estimate:
-    """The ELBO and its score-function gradient: z = q.sample(S), f(z) = log w, no gradient
-    through z. Works for discrete z (the mixture's labels).   Chapter: 5, 7."""
-    _checks.instance("model", model, LatentModel, "use a vicourse model")
-    model.check_q(q, model.check_x(x).shape[0])
-    return score_function(
-        q,
-        lambda z: log_weights(model, q, x, z),
-        num_samples,
-        baseline=baseline,
-        generator=generator,
-    )
-
-
-ESTIMATORS = {"pathwise": elbo_pathwise, "score": elbo_score_function}
-
-
-def elbo_estimator(name: str, baseline=None):
-    """ESTIMATORS[name], with the score function's baseline bound, and clear errors."""
-    if name not in ESTIMATORS:
-        _checks.fail(
-            "estimator",
-            " or ".join(repr(k) for k in ESTIMATORS),
-            repr(name),
-            "pass estimator='pathwise' (needs rsample) or 'score' (any q)",
-        )
-    if name == "pathwise":
-        if baseline is not None:
-            _checks.fail(
-                "baseline",
-                "None with estimator='pathwise'",
-                repr(baseline),
-                "a baseline is for the score function: pass estimator='score'",
-            )
-        return elbo_pathwise
-    return functools.partial(elbo_score_function, baseline=baseline)

@@ -12,10 +12,10 @@ from collections.abc import Callable
 
 import torch
 
-from . import _checks
-from .bounds import MonteCarloEstimate, monte_carlo
-from .contracts import Family
+from . import _checks, _checks_values
+from .families import Family
 from .gaussian import DiagonalGaussian
+from .numerics import MonteCarloEstimate, monte_carlo
 
 _FIX_Q = "build q with vicourse.DiagonalGaussian(loc, log_scale)"
 
@@ -47,9 +47,10 @@ def kl_diag_gaussians(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
     ½ expm1(2 Δ) − Δ with Δ = log σ_q − log σ_p is the middle terms written so that they stay
     accurate when σ_q ≈ σ_p.   Shapes: (N, K), (N, K) (or broadcastable) -> (N,).   Chapter: 4.
     """
-    _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
-    _checks.instance("p", p, DiagonalGaussian, _FIX_Q)
-    _batch_shape(q.loc, p.loc, "p")
+    if _checks.enabled:
+        _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
+        _checks.instance("p", p, DiagonalGaussian, _FIX_Q)
+        _batch_shape(q.loc, p.loc, "p")
     diff_log_scale = q.log_scale - p.log_scale
     mahalanobis = ((q.loc - p.loc) / p.scale).square()
     return (0.5 * mahalanobis + 0.5 * torch.expm1(2 * diff_log_scale) - diff_log_scale).sum(-1)
@@ -62,11 +63,12 @@ def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNorm
 
     Shapes: q (N, K), p.loc (N, K) -> (N,).   Chapter: 4 (the linear-Gaussian posterior).
     """
-    _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
-    _checks.instance(
-        "p", p, torch.distributions.MultivariateNormal, "e.g. LinearGaussian.posterior(x)"
-    )
-    _batch_shape(q.loc, p.loc, "p")
+    if _checks.enabled:
+        _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
+        _checks.instance(
+            "p", p, torch.distributions.MultivariateNormal, "e.g. LinearGaussian.posterior(x)"
+        )
+        _batch_shape(q.loc, p.loc, "p")
     precision = p.precision_matrix  # (..., K, K)
     diff = p.loc - q.loc  # (N, K)
     trace = (precision.diagonal(dim1=-2, dim2=-1) * q.scale.square()).sum(-1)
@@ -93,22 +95,23 @@ def kl_monte_carlo(
 
     Shapes: -> value (N,), standard_error (N,).   Chapter: 4.
     """
-    _checks.instance("q", q, Family, _FIX_Q)
-    if not callable(log_p):
-        _checks.fail(
-            "log_p",
-            "a function z -> log p(z)",
-            _checks.describe_value(log_p),
-            "pass e.g. posterior.log_prob or lambda z: model.log_joint(x, z)",
-            kind=_checks.ArgumentTypeError,
-        )
-    if _checks.positive_int("num_samples", num_samples) < 2:
-        _checks.fail("num_samples", "at least 2", "1", "a standard error needs two draws")
+    if _checks.enabled:
+        _checks.instance("q", q, Family, _FIX_Q)
+        if not callable(log_p):
+            _checks.fail(
+                "log_p",
+                "a function z -> log p(z)",
+                _checks.describe_value(log_p),
+                "pass e.g. posterior.log_prob or lambda z: model.log_joint(x, z)",
+                kind=_checks.ArgumentTypeError,
+            )
+        if _checks.positive_int("num_samples", num_samples) < 2:
+            _checks.fail("num_samples", "at least 2", "1", "a standard error needs two draws")
     draw = q.rsample if q.has_rsample else q.sample
     z = draw(num_samples, generator=generator)  # (S, N, K)
     log_p_z = log_p(z)
     expected = z.shape[: 1 + len(q.batch_shape)]
-    if not isinstance(log_p_z, torch.Tensor) or log_p_z.shape != expected:
+    if _checks.enabled and (not isinstance(log_p_z, torch.Tensor) or log_p_z.shape != expected):
         _checks.fail(
             "log_p",
             f"a function returning a tensor of shape (S, N) = {tuple(expected)} for z of "
@@ -116,5 +119,7 @@ def kl_monte_carlo(
             f"one returning {_checks.describe_value(log_p_z)}",
             "sum log p over the latent dimension K",
         )
-    _checks.finite("log_p(z)", log_p_z, bounded=False)
-    return monte_carlo(q.log_prob(z) - log_p_z)
+    if _checks.enabled:
+        _checks_values.finite("log_p(z)", log_p_z, bounded=False)
+    with _checks.trusted():
+        return monte_carlo(q.log_prob(z) - log_p_z)

@@ -15,14 +15,16 @@ Chapter 5, "Per-datapoint variational inference" (book/05_per_datapoint_vi.ipynb
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 
-from . import _checks
-from .contracts import Family, LatentModel
-from .estimators import Estimate, elbo_estimator
+from . import _checks, _checks_models, _checks_values
+from .contracts import LatentModel
+from .estimators import Estimate, default_estimator, elbo_pathwise
+from .families import Family
 
 
 class LocalFit(NamedTuple):
@@ -54,12 +56,17 @@ def ascend(
 
     Returns the trace of estimate()'s value, averaged over datapoints: (num_steps + 1,), [0] at
     the start, [t] after t steps (one estimate per step, so no extra work).   Chapters: 5, 6.
+
+    The first estimate runs with the caller's checks, so a bad argument is named before any
+    step; every later one runs unchecked (no check, no GPU sync per step).
     """
     optimizer, schedule = annealed_adam(parameters, lr, num_steps)
     trace = like.new_empty(num_steps + 1)
-    with _checks.values_trusted():  # the caller checked its data: no GPU sync per step
+    result = estimate()
+    with _checks.trusted():
         for step in range(num_steps + 1):
-            result = estimate()
+            if step:
+                result = estimate()
             trace[step] = result.value.mean()
             if step == num_steps:
                 break
@@ -67,7 +74,7 @@ def ascend(
             (-result.surrogate.mean()).backward()
             optimizer.step()
             schedule.step()
-    return _checks.fit_trace(trace, lr, "ELBO")
+    return _checks_values.fit_trace(trace, lr, "ELBO")
 
 
 def fit_local(
@@ -77,7 +84,7 @@ def fit_local(
     num_steps: int = 500,
     num_samples: int = 1,
     lr: float = 0.05,
-    estimator: str = "pathwise",
+    estimator: Callable[..., Estimate] | None = None,
     baseline=None,
     init: Family | None = None,
     fit_model: bool = False,
@@ -87,7 +94,9 @@ def fit_local(
     The step size falls from lr to lr/100 over the run (see annealed_adam).
 
     Args:
-        estimator: "pathwise" (reparameterized; q must have rsample) or "score" (any q).
+        estimator: an ELBO estimator, vicourse.elbo_pathwise (reparameterized; q must have
+            rsample) or vicourse.elbo_score_function (any q); by default the first where q has
+            rsample, else the second.
         baseline: for the score estimator (see estimators.score_function).
         init: the starting q, one row per datapoint; the prior p(z) by default.
         fit_model: also step θ, the model's parameters, as the notes' loop does.
@@ -95,20 +104,57 @@ def fit_local(
     Returns:
         LocalFit(q, trace).   Chapter: 5.
     """
-    _checks.instance("model", model, LatentModel, "use a vicourse model")
-    n = model.check_x(x).shape[0]
-    num_steps = _checks.positive_int("num_steps", num_steps)
-    num_samples = _checks.positive_int("num_samples", num_samples)
-    lr = _checks.positive("lr", lr)
-    estimate = elbo_estimator(estimator, baseline)
-    init = model.prior(n) if init is None else model.check_q(init, n)
+    if _checks.enabled:
+        _checks.instance("model", model, LatentModel, "use a vicourse model")
+        n = _checks_models.data(model, x).shape[0]
+        num_steps = _checks.positive_int("num_steps", num_steps)
+        num_samples = _checks.positive_int("num_samples", num_samples)
+        lr = _checks.positive("lr", lr)
+        check_estimator(estimator)
+        if init is not None:
+            _checks_models.q(model, init, n)
+        _checks.boolean("fit_model", fit_model)
+    init = model.prior(x.shape[0]) if init is None else init
+    estimate = estimator or default_estimator(init)
+    if _checks.enabled:
+        check_baseline_taken(estimate, baseline)
+    options = {} if baseline is None else {"baseline": baseline}
     params = {k: v.detach().clone().requires_grad_() for k, v in init.params().items()}
     trainable = list(params.values())
-    if _checks.boolean("fit_model", fit_model):
+    if fit_model:
         trainable += model.trainable_parameters()
 
     def step():
-        return estimate(model, type(init)(**params), x, num_samples, generator=generator)
+        q = type(init)(**params)
+        return estimate(model, q, x, num_samples, generator=generator, **options)
 
     trace = ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
-    return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)
+    with _checks.trusted():
+        return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)
+
+
+def check_estimator(estimator) -> None:
+    """An ELBO estimator (a function like elbo_pathwise), or None for the default."""
+    if estimator is not None and (isinstance(estimator, str) or not callable(estimator)):
+        _checks.fail(
+            "estimator",
+            "an ELBO estimator such as vicourse.elbo_pathwise or vicourse.elbo_score_function",
+            _checks.describe_value(estimator),
+            "pass the function itself, e.g. estimator=vicourse.elbo_score_function",
+            kind=_checks.ArgumentTypeError,
+        )
+
+
+def check_baseline_taken(estimator, baseline) -> None:
+    """A baseline only for an estimator that takes one (the score function's)."""
+    try:
+        takes = "baseline" in inspect.signature(estimator).parameters
+    except (TypeError, ValueError):  # a callable without a signature: let it decide
+        takes = True
+    if baseline is not None and (estimator is elbo_pathwise or not takes):
+        _checks.fail(
+            "baseline",
+            f"None with estimator={getattr(estimator, '__name__', estimator)}",
+            repr(baseline),
+            "a baseline is for the score function: pass estimator=vicourse.elbo_score_function",
+        )

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks
+from . import _checks, _checks_models, _checks_values
 from .contracts import TractableModel
 from .mixture import GaussianMixture
 
@@ -35,14 +35,15 @@ def fit_gradient(
 
     Chapter: 2.
     """
-    _checks.instance("model", model, TractableModel, "use GaussianMixture or LinearGaussian")
-    model.check_x(x)
-    num_steps = _checks.positive_int("num_steps", num_steps)
-    lr = _checks.positive("lr", lr)
+    if _checks.enabled:
+        _checks.instance("model", model, TractableModel, "use GaussianMixture or LinearGaussian")
+        _checks_models.data(model, x)
+        num_steps = _checks.positive_int("num_steps", num_steps)
+        lr = _checks.positive("lr", lr)
     parameters = model.trainable_parameters()
     optimizer = torch.optim.Adam(parameters, lr=lr)
     trace = x.new_empty(num_steps + 1)
-    with _checks.values_trusted():  # x was checked above: no GPU sync inside the loop
+    with _checks.trusted():  # x was checked above: no check, no GPU sync inside the loop
         for step in range(num_steps):
             loss = -_mean_log_likelihood(model, x)
             optimizer.zero_grad()
@@ -51,7 +52,7 @@ def fit_gradient(
             trace[step] = -loss.detach()
         with torch.no_grad():
             trace[num_steps] = _mean_log_likelihood(model, x)
-    _checks.fit_trace(trace, lr, "log-likelihood")
+    _checks_values.fit_trace(trace, lr, "log-likelihood")
     return trace
 
 
@@ -63,9 +64,16 @@ def expected_log_joint(
     With r_i = p_θold(z|x_i) computed at the current θ, this is what EM's M-step maximizes.
     Shapes: x (N, D), responsibilities (N, C) -> (N,).   Chapter: 2.
     """
+    if _checks.enabled:
+        _check_responsibilities(model, x, responsibilities)
+    with _checks.trusted():
+        joint = model.component_log_joint(x)
+    return (responsibilities * joint).sum(-1)
+
+
+def _check_responsibilities(model, x, responsibilities) -> None:
     _checks.instance("model", model, GaussianMixture, "expected_log_joint sums over C labels")
-    joint = model.component_log_joint(x)  # checks x
-    n, c = x.shape[0], model.num_components
+    n, c = _checks_models.data(model, x).shape[0], model.num_components
     _checks.tensor(
         "responsibilities",
         responsibilities,
@@ -81,8 +89,7 @@ def expected_log_joint(
             "pass one row per datapoint, e.g. model.posterior(x).probs",
         )
     _checks.like("responsibilities", responsibilities, "the model", model.reference())
-    _checks.distribution_rows("responsibilities", responsibilities)
-    return (responsibilities * joint).sum(-1)
+    _checks_values.distribution_rows("responsibilities", responsibilities)
 
 
 @torch.no_grad()
@@ -99,11 +106,14 @@ def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3)
 
     Chapter: 2.
     """
-    _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
-    min_scale = _checks.scale_in_dtype(
-        "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
-    )
-    r = model.posterior(x).probs  # (N, C), E-step; checks x
+    if _checks.enabled:
+        _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
+        min_scale = _checks_values.scale_in_dtype(
+            "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
+        )
+        _checks_models.data(model, x)
+    with _checks.trusted():
+        r = model.posterior(x).probs  # (N, C), E-step
     counts = r.sum(0)  # (C,)
     if not bool((counts > 0).all()):  # always checked: a fit, not an argument, can cause it
         empty = (counts <= 0).nonzero()[:, 0].tolist()
@@ -134,13 +144,17 @@ def fit_em(
 
     Chapter: 2.
     """
-    _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
-    model.check_x(x)
-    num_steps = _checks.positive_int("num_steps", num_steps)
+    if _checks.enabled:
+        _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
+        _checks_models.data(model, x)
+        num_steps = _checks.positive_int("num_steps", num_steps)
+        min_scale = _checks_values.scale_in_dtype(
+            "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
+        )
     trace = x.new_empty(num_steps + 1)
-    with torch.no_grad():
-        trace[0] = _mean_log_likelihood(model, x)
-    with _checks.values_trusted():  # x was checked above
+    with _checks.trusted():  # x was checked above
+        with torch.no_grad():
+            trace[0] = _mean_log_likelihood(model, x)
         for step in range(1, num_steps + 1):
             em_step(model, x, min_scale=min_scale)
             with torch.no_grad():

@@ -15,9 +15,10 @@ import math
 import torch
 from torch import nn
 
-from . import _checks
+from . import _checks, _checks_models, _checks_values
 from .contracts import TractableModel
-from .gaussian import HALF_LOG_2PI, DiagonalGaussian, normal_log_prob
+from .gaussian import DiagonalGaussian
+from .numerics import HALF_LOG_2PI, normal_log_prob
 
 
 def _expected_log_normal(sq: torch.Tensor, var: torch.Tensor | float, dim: int) -> torch.Tensor:
@@ -30,9 +31,9 @@ def _expected_log_normal(sq: torch.Tensor, var: torch.Tensor | float, dim: int) 
 def _constant(name: str, value, factory: dict, *, scale: bool) -> torch.Tensor:
     """A model constant as a 0-d tensor, checked to be usable in the model's dtype."""
     if scale:
-        value = _checks.scale_in_dtype(name, _checks.positive(name, value), factory["dtype"])
+        value = _checks_values.scale_in_dtype(name, _checks.positive(name, value), factory["dtype"])
     else:
-        value = _checks.real_in_dtype(name, _checks.real(name, value), factory["dtype"])
+        value = _checks_values.real_in_dtype(name, _checks.real(name, value), factory["dtype"])
     return torch.tensor(value, **factory)
 
 
@@ -73,46 +74,57 @@ class GaussianMean(TractableModel):
 
     def prior(self, n: int) -> DiagonalGaussian:
         """p(z) as a DiagonalGaussian with n identical rows.   Shapes: (n, K)."""
-        loc = self.prior_loc.expand(_checks.positive_int("n", n), self.latent_dim)
-        return DiagonalGaussian(loc, self.prior_scale.log())
+        if _checks.enabled:
+            n = _checks.positive_int("n", n)
+        with _checks.trusted():
+            return DiagonalGaussian(
+                self.prior_loc.expand(n, self.latent_dim), self.prior_scale.log()
+            )
 
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p(x|z) = N(z, s² I).   Shapes: (..., K) -> (..., D)."""
-        self.check_latent(z, fix="draw z with sample_prior")
-        _checks.generator(generator, z.device)
+        if _checks.enabled:
+            _checks_models.latent(self, z, fix="draw z with sample_prior")
+            _checks.generator(generator, z.device)
         noise = torch.randn(z.shape, generator=generator, dtype=z.dtype, device=z.device)
         return z + self.noise_scale * noise
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z) = log N(z; m₀, τ² I).   Shapes: (S, N, K) -> (S, N)."""
-        return normal_log_prob(self.check_z(z), self.prior_loc, self.prior_scale.log())
+        if _checks.enabled:
+            _checks_models.draws(self, z)
+        return normal_log_prob(z, self.prior_loc, self.prior_scale.log())
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x|z) = log N(x; z, s² I).   Shapes: (N, D), (S, N, K) -> (S, N)."""
-        self.check_x(x)
-        self.check_z(z, x.shape[0])
+        if _checks.enabled:
+            _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
         return normal_log_prob(x, z, self.noise_scale.log())
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log N(x; m₀, (τ² + s²) I).   Shapes: (N, D) -> (N,)."""
         variance = self.prior_scale.square() + self.noise_scale.square()
-        return normal_log_prob(self.check_x(x), self.prior_loc, 0.5 * variance.log())
+        if _checks.enabled:
+            _checks_models.data(self, x)
+        return normal_log_prob(x, self.prior_loc, 0.5 * variance.log())
 
     def posterior(self, x: torch.Tensor) -> DiagonalGaussian:
         """Exact p(z|x) = N((m₀/τ² + x/s²)/λ, 1/λ), λ = 1/τ² + 1/s².   Shapes: (N, D) -> (N, K)."""
-        self.check_x(x)
+        if _checks.enabled:
+            _checks_models.data(self, x)
         prior_precision, noise_precision = self.prior_scale.pow(-2), self.noise_scale.pow(-2)
         precision = prior_precision + noise_precision
         loc = (self.prior_loc * prior_precision + x * noise_precision) / precision
-        return DiagonalGaussian(loc, -0.5 * precision.log())
+        with _checks.trusted():
+            return DiagonalGaussian(loc, -0.5 * precision.log())
 
     def elbo_exact(self, q: DiagonalGaussian, x: torch.Tensor) -> torch.Tensor:
         """The ELBO in closed form: E_q[log p(x|z)] + E_q[log p(z)] + H(q), no sampling.
 
         Shapes: q (N, K), x (N, D) -> (N,).
         """
-        _checks.instance("q", q, DiagonalGaussian, "the closed form is for a diagonal Gaussian q")
-        self.check_q(q, self.check_x(x).shape[0])
+        if _checks.enabled:
+            _check_closed_form(self, q, x)
         var = q.scale.square()
         expected_lik = _expected_log_normal(
             ((x - q.loc).square() + var).sum(-1), self.noise_scale.square(), self.data_dim
@@ -131,13 +143,15 @@ class GaussianMean(TractableModel):
         E[p(x|z)²] = (2s√π)^(−D) N(x; m₀, (s²/2 + τ²) I), so E[p(x|z)²]/p(x)² − 1 is closed form.
         Shapes: (N, D) -> (N,).   Chapter 2.
         """
-        self.check_x(x)
+        if _checks.enabled:
+            _checks_models.data(self, x)
         s2, t2 = self.noise_scale.square(), self.prior_scale.square()
         half = normal_log_prob(x, self.prior_loc, 0.5 * (s2 / 2 + t2).log())
         log_second_moment = half - self.data_dim * torch.log(
             2 * self.noise_scale * math.sqrt(math.pi)
         )
-        return torch.expm1(log_second_moment - 2 * self.log_marginal(x))
+        with _checks.trusted():
+            return torch.expm1(log_second_moment - 2 * self.log_marginal(x))
 
 
 class LinearGaussian(TractableModel):
@@ -171,9 +185,9 @@ class LinearGaussian(TractableModel):
         d = self.data_dim
         _checks.tensor("bias", bias, ndim=1, last=d, shape_hint=f"(D,) = ({d},)")
         _checks.like("bias", bias, "weight", weight)
-        _checks.finite("weight", weight)
-        _checks.finite("bias", bias)
-        noise_scale = _checks.scale_in_dtype(
+        _checks_values.finite("weight", weight)
+        _checks_values.finite("bias", bias)
+        noise_scale = _checks_values.scale_in_dtype(
             "noise_scale", _checks.positive("noise_scale", noise_scale), weight.dtype
         )
         self.weight = nn.Parameter(weight.detach().clone())
@@ -190,26 +204,32 @@ class LinearGaussian(TractableModel):
 
     def prior(self, n: int) -> DiagonalGaussian:
         """p(z) = N(0, I) as a DiagonalGaussian with n rows.   Shapes: (n, K)."""
-        zeros = self.weight.new_zeros(_checks.positive_int("n", n), self.latent_dim)
-        return DiagonalGaussian(zeros, zeros)
+        if _checks.enabled:
+            n = _checks.positive_int("n", n)
+        zeros = self.weight.new_zeros(n, self.latent_dim)
+        with _checks.trusted():
+            return DiagonalGaussian(zeros, zeros)
 
     @torch.no_grad()
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ N(W z + b, s² I).   Shapes: (..., K) -> (..., D)."""
-        self.check_latent(z, fix="draw z with sample_prior")
-        _checks.generator(generator, z.device)
+        if _checks.enabled:
+            _checks_models.latent(self, z, fix="draw z with sample_prior")
+            _checks.generator(generator, z.device)
         mean = z @ self.weight.T + self.bias
         noise = torch.randn(mean.shape, generator=generator, dtype=z.dtype, device=z.device)
         return mean + self.noise_scale * noise
 
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z) = log N(z; 0, I).   Shapes: (S, N, K) -> (S, N)."""
-        return (-0.5 * self.check_z(z).square() - HALF_LOG_2PI).sum(-1)
+        if _checks.enabled:
+            _checks_models.draws(self, z)
+        return (-0.5 * z.square() - HALF_LOG_2PI).sum(-1)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x|z) = log N(x; W z + b, s² I).   Shapes: (N, D), (S, N, K) -> (S, N)."""
-        self.check_x(x)
-        self.check_z(z, x.shape[0])
+        if _checks.enabled:
+            _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
         mean = z @ self.weight.T + self.bias  # (S, N, D)
         return normal_log_prob(x, mean, self.log_noise)
 
@@ -221,7 +241,9 @@ class LinearGaussian(TractableModel):
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x).   Shapes: (N, D) -> (N,)."""
-        return self.marginal().log_prob(self.check_x(x))
+        if _checks.enabled:
+            _checks_models.data(self, x)
+        return self.marginal().log_prob(x)
 
     def posterior_precision(self) -> torch.Tensor:
         """Λ = I + WᵀW / s², the same for every x.   Shapes: (K, K)."""
@@ -230,8 +252,10 @@ class LinearGaussian(TractableModel):
 
     def posterior(self, x: torch.Tensor) -> torch.distributions.MultivariateNormal:
         """Exact p(z|x) = N(Λ⁻¹ Wᵀ (x − b) / s², Λ⁻¹).   Shapes: loc (N, K), covariance (K, K)."""
+        if _checks.enabled:
+            _checks_models.data(self, x)
         precision = self.posterior_precision()
-        projected = self.weight.T @ (self.check_x(x) - self.bias).T  # (K, N)
+        projected = self.weight.T @ (x - self.bias).T  # (K, N)
         loc = torch.linalg.solve(precision, projected).T / self.noise_scale.square()
         return torch.distributions.MultivariateNormal(loc, precision_matrix=precision)
 
@@ -241,7 +265,8 @@ class LinearGaussian(TractableModel):
         Shapes: (N, D) -> (N, K).
         """
         loc = self.posterior(x).loc
-        return DiagonalGaussian(loc, -0.5 * self.posterior_precision().diagonal().log())
+        with _checks.trusted():
+            return DiagonalGaussian(loc, -0.5 * self.posterior_precision().diagonal().log())
 
     def mean_field_gap(self) -> torch.Tensor:
         """log p(x) − max over diagonal q of the ELBO = ½(Σ_k log Λ_kk − log det Λ), for every x."""
@@ -253,11 +278,16 @@ class LinearGaussian(TractableModel):
 
         Shapes: q (N, K), x (N, D) -> (N,).
         """
-        _checks.instance("q", q, DiagonalGaussian, "the closed form is for a diagonal Gaussian q")
-        self.check_q(q, self.check_x(x).shape[0])
+        if _checks.enabled:
+            _check_closed_form(self, q, x)
         var = q.scale.square()  # (N, K)
         mean_residual = (x - q.loc @ self.weight.T - self.bias).square().sum(-1)
         residual = mean_residual + var @ self.weight.square().sum(0)
         expected_lik = _expected_log_normal(residual, self.noise_scale.square(), self.data_dim)
         expected_prior = _expected_log_normal((q.loc.square() + var).sum(-1), 1.0, self.latent_dim)
         return expected_lik + expected_prior + q.entropy()
+
+
+def _check_closed_form(model, q, x) -> None:
+    _checks.instance("q", q, DiagonalGaussian, "the closed form is for a diagonal Gaussian q")
+    _checks_models.q(model, q, _checks_models.data(model, x).shape[0])

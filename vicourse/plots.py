@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from matplotlib import animation
 
-from . import _checks
+from . import _checks, _checks_models, _checks_values
 from .bounds import elbo_value
 from .contracts import LatentModel, TractableModel
 from .gaussian import DiagonalGaussian
@@ -42,8 +42,8 @@ def point_q(model, loc: float, scale: float) -> DiagonalGaussian:
     Shapes: (1, 1).
     """
     like = _like(model)
-    loc = _checks.real_in_dtype("loc", _checks.real("loc", loc), like["dtype"])
-    scale = _checks.scale_in_dtype("scale", _checks.positive("scale", scale), like["dtype"])
+    loc = _checks_values.real_in_dtype("loc", _checks.real("loc", loc), like["dtype"])
+    scale = _checks_values.scale_in_dtype("scale", _checks.positive("scale", scale), like["dtype"])
     return DiagonalGaussian.from_scale(
         torch.tensor([[loc]], **like), torch.tensor([[scale]], **like)
     )
@@ -56,7 +56,7 @@ def plot_marginal_1d(model, x_samples: torch.Tensor, *, bins: int = 60, ax=None)
     Shapes: x_samples (N, 1).   Chapter 1.
     """
     like = _like(model)
-    model.check_x(x_samples)
+    _checks_models.data(model, x_samples)
     ax = _axes(ax)
     data = _numpy(x_samples[:, 0])
     ax.hist(data, bins=bins, density=True, color="0.8", label=f"{len(data)} samples")
@@ -85,7 +85,7 @@ def plot_marginal_2d(model, x_samples: torch.Tensor, *, ax=None, levels: int = 8
     Shapes: x_samples (N, 2).   Chapter 1.
     """
     like = _like(model)
-    model.check_x(x_samples)
+    _checks_models.data(model, x_samples)
     ax = _axes(ax)
     data = _numpy(x_samples)
     lo, hi = data.min(0) - 0.5, data.max(0) + 0.5
@@ -111,7 +111,7 @@ def plot_trace(trace: torch.Tensor, *, label: str | None = None, ax=None, **styl
     """A curve over iterations: trace[t] is the value after t iterations (trace[0] at the start,
     as the fitters in mle.py return it).   Shapes: (T + 1,).   Chapter 2."""
     _checks.tensor("trace", trace, ndim=1, shape_hint="(T + 1,)", fix="pass what fit_em returns")
-    _checks.finite("trace", trace, bounded=False)
+    _checks_values.finite("trace", trace, bounded=False)
     ax = _axes(ax)
     ax.plot(np.arange(len(trace)), _numpy(trace), label=label, **style)
     ax.set(xlabel="iteration", ylabel="mean log-likelihood per datapoint")
@@ -124,7 +124,7 @@ def bound_summary(model, x: torch.Tensor, q: DiagonalGaussian) -> dict[str, floa
     """log p(x), the ELBO (closed form where the model has one, else 4,096 draws with a fixed
     seed) and their gap, for one datapoint x of shape (1, D) of a TractableModel."""
     _checks.instance("model", model, TractableModel, "log p(x) must be exact: GaussianMean")
-    if model.check_x(x).shape[0] != 1:
+    if _checks_models.data(model, x).shape[0] != 1:
         _checks.fail("x", "one datapoint, shape (1, D)", str(tuple(x.shape)), "pass x[:1]")
     generator = torch.Generator(device=x.device).manual_seed(0)
     with torch.no_grad():
@@ -272,8 +272,8 @@ def plot_landscape(
     Shapes: locs (L,), log_scales (M,), values (L, M).   `marker`: a star at (μ, log σ).
     Chapter 4.
     """
-    _checks.finite("locs", _checks.tensor("locs", locs, ndim=1, shape_hint="(L,)"))
-    _checks.finite(
+    _checks_values.finite("locs", _checks.tensor("locs", locs, ndim=1, shape_hint="(L,)"))
+    _checks_values.finite(
         "log_scales", _checks.tensor("log_scales", log_scales, ndim=1, shape_hint="(M,)")
     )
     wanted = (len(locs), len(log_scales))
@@ -285,7 +285,7 @@ def plot_landscape(
             str(tuple(values.shape)),
             "values[l, m] belongs to (locs[l], log_scales[m])",
         )
-    _checks.finite("values", values, bounded=False)
+    _checks_values.finite("values", values, bounded=False)
     ax = _axes(ax)
     filled = ax.contourf(
         _numpy(locs), _numpy(log_scales), _numpy(values).T, levels=levels, cmap="viridis"
@@ -388,7 +388,7 @@ def show_images(
     )
     if images.shape[0] == 0:
         _checks.fail("images", "at least one image", "(0, H·W)", "pass some images")
-    _checks.finite("images", images, bounded=False)
+    _checks_values.finite("images", images, bounded=False)
     ncols = _checks.positive_int("ncols", ncols)
     n = images.shape[0]
     rows = -(-n // ncols)
@@ -425,7 +425,7 @@ def plot_gradient_spread(
     arrays = {}
     for name, values in samples.items():
         _checks.tensor(f"samples[{name!r}]", values, ndim=1, shape_hint="(T,)")
-        arrays[name] = _numpy(_checks.finite(f"samples[{name!r}]", values, bounded=False))
+        arrays[name] = _numpy(_checks_values.finite(f"samples[{name!r}]", values, bounded=False))
     low = min(np.quantile(a, 0.005) for a in arrays.values())
     high = max(np.quantile(a, 0.995) for a in arrays.values())
     edges = np.linspace(min(low, exact), max(high, exact), bins + 1)

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import torch
 
-from . import _checks
+from . import _checks, _checks_models
 from .vae import VAE
 
 
@@ -72,17 +72,19 @@ def train(
         progress: a tqdm progress bar (a widget in Jupyter and Colab, text in a terminal).
         graph: capture the step as a CUDA graph; None means: on CUDA, yes. The capture first
             runs three warm-up steps on the first batch (as PyTorch's CUDA-graph recipe does),
-            and the graph draws z from the default CUDA generator, seeded from `generator`:
-            a run resumed from a checkpoint then matches an uninterrupted one in
-            distribution, not draw for draw (it does, exactly, without the graph).
+            and the graph draws z from `generator`, registered with it (on torch before 2.5,
+            from the default CUDA generator seeded from `generator`, whose state is restored
+            when training ends): a run resumed from a checkpoint then matches an
+            uninterrupted one in distribution, not draw for draw (it does, exactly, without
+            the graph).
 
     Returns:
         the History of all epochs, resumed ones included.   Chapter: 8.
     """
     _checks.instance("model", model, VAE, "build one with vicourse.VAE.for_data(x, K)")
-    x = model.check_x(x_train)
+    x = _checks_models.data(model, x_train, "x_train")
     if x_test is not None:
-        model.check_x(x_test)
+        _checks_models.data(model, x_test, "x_test")
     epochs = _checks.positive_int("epochs", epochs)
     n = x.shape[0]
     batch_size = _checks.positive_int("batch_size", batch_size)
@@ -125,33 +127,36 @@ def train(
     from tqdm.auto import trange
 
     bar = trange(history.epochs, epochs, disable=not progress, desc="epochs", unit="epoch")
-    for epoch in bar:
-        start = time.perf_counter()
-        total.zero_()
-        order = torch.randperm(n, generator=generator, device=x.device)
-        with _checks.values_trusted():  # checked above: no host sync inside the epoch
-            for b in range(steps):
-                step(order[b * batch_size : (b + 1) * batch_size])
-            summary = [total / steps]
+    try:
+        for epoch in bar:
+            start = time.perf_counter()
+            total.zero_()
+            order = torch.randperm(n, generator=generator, device=x.device)
+            with _checks.trusted():  # checked above: no check, no host sync inside the epoch
+                for b in range(steps):
+                    step(order[b * batch_size : (b + 1) * batch_size])
+                summary = [total / steps]
+                if x_test is not None:
+                    with torch.no_grad():
+                        summary.append(_mean_loss(model, x_test, batch_size, generator))
+            losses = torch.stack(summary).tolist()  # the epoch's one sync
+            if not all(math.isfinite(v) for v in losses):
+                _checks.fail(
+                    "lr",
+                    "small enough for the loss to stay finite",
+                    f"lr={lr}, with which the −ELBO became {losses[0]} in epoch {epoch + 1}",
+                    "try a smaller lr (or resume from the last checkpoint with one)",
+                    kind=_checks.FitError,
+                )
+            history.train_loss.append(losses[0])
             if x_test is not None:
-                with torch.no_grad():
-                    summary.append(_mean_loss(model, x_test, batch_size, generator))
-        losses = torch.stack(summary).tolist()  # the epoch's one sync
-        if not all(math.isfinite(v) for v in losses):
-            _checks.fail(
-                "lr",
-                "small enough for the loss to stay finite",
-                f"lr={lr}, with which the −ELBO became {losses[0]} in epoch {epoch + 1}",
-                "try a smaller lr (or resume from the last checkpoint with one)",
-                kind=_checks.FitError,
-            )
-        history.train_loss.append(losses[0])
-        if x_test is not None:
-            history.test_loss.append(losses[1])
-        history.seconds.append(time.perf_counter() - start)
-        bar.set_postfix(train=f"{losses[0]:.2f}", refresh=False)
-        if path is not None:
-            _save(path, model, optimizer, history, generator, settings)
+                history.test_loss.append(losses[1])
+            history.seconds.append(time.perf_counter() - start)
+            bar.set_postfix(train=f"{losses[0]:.2f}", refresh=False)
+            if path is not None:
+                _save(path, model, optimizer, history, generator, settings)
+    finally:
+        step.release()
     return history
 
 
@@ -169,7 +174,7 @@ class _Step:
     def __init__(self, model, optimizer, x, batch_size, loss: dict, generator, total, graph):
         self.model, self.optimizer, self.x, self.total = model, optimizer, x, total
         self.loss, self.generator = loss, generator
-        self.graph = None
+        self.graph, self.saved_state = None, None
         if graph:
             self.indices = torch.zeros(batch_size, dtype=torch.long, device=x.device)
             try:
@@ -180,6 +185,7 @@ class _Step:
                     RuntimeWarning,
                     stacklevel=3,
                 )
+                self.release()
                 self.graph = None
 
     def _body(self, indices: torch.Tensor, generator) -> None:
@@ -189,22 +195,37 @@ class _Step:
         self.total.add_(loss.detach())
 
     def _capture(self) -> None:
-        # Inside a graph, random draws come from the default CUDA generator (graph-safe),
-        # seeded once from ours. Three eager warm-up steps on a side stream, then the capture.
-        seed = torch.randint(2**62, (1,), generator=self.generator, device=self.x.device)
-        torch.cuda.manual_seed(int(seed.item()))
+        # Three eager warm-up steps on a side stream, as PyTorch's recipe has, then the capture.
+        # The graph draws z from our generator, registered with the graph (graph-safe: each
+        # replay moves its offset on). Torch before 2.5 cannot register one: then the default
+        # CUDA generator is seeded from ours for the capture and its state restored after
+        # training (release), so nothing outside the trainer sees it move.
         self.indices.copy_(torch.arange(len(self.indices), device=self.x.device))
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side), _checks.values_trusted():
+        with torch.cuda.stream(side), _checks.trusted():
             for _ in range(3):
                 self.optimizer.zero_grad(set_to_none=True)
-                self._body(self.indices, None)
+                self._body(self.indices, self.generator)
         torch.cuda.current_stream().wait_stream(side)
         self.optimizer.zero_grad(set_to_none=True)
         self.graph = torch.cuda.CUDAGraph()
-        with torch.cuda.graph(self.graph), _checks.values_trusted():
-            self._body(self.indices, None)
+        if hasattr(self.graph, "register_generator_state"):
+            self.graph.register_generator_state(self.generator)
+            draws = self.generator
+        else:
+            self.saved_state = torch.cuda.get_rng_state(self.x.device)
+            seed = torch.randint(2**62, (1,), generator=self.generator, device=self.x.device)
+            torch.cuda.manual_seed(int(seed.item()))
+            draws = None
+        with torch.cuda.graph(self.graph), _checks.trusted():
+            self._body(self.indices, draws)
+
+    def release(self) -> None:
+        """Give the default CUDA generator back the state it had before the capture."""
+        if self.saved_state is not None:
+            torch.cuda.set_rng_state(self.saved_state, self.x.device)
+            self.saved_state = None
 
     def __call__(self, indices: torch.Tensor) -> None:
         if self.graph is not None:

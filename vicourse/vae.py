@@ -3,7 +3,7 @@
     p(z) = N(0, I),   p_θ(x|z) = Π_d Bernoulli(x_d; σ(f_θ(z))_d),   q_φ(z|x) = N(μ_φ(x), σ_φ(x)²)
     −L = −E_q[log p_θ(x|z)] + KL(q_φ(z|x) ‖ p(z))   (reconstruction loss + KL loss)
 
-Everything is the earlier chapters' pieces: the encoder is amortized.GaussianEncoder, the KL is
+Everything is the earlier chapters' pieces: the networks are nets.py's, the KL is
 kl.kl_diag_gaussians, the Monte Carlo ELBO is estimators.elbo_pathwise, and the
 importance-weighted bound is bounds.log_mean_exp of bounds.log_weights. A VAE is a LatentModel,
 not a TractableModel: it has no exact log p(x), only bounds on it.
@@ -18,36 +18,16 @@ from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
-from torch import nn
 
-from . import _checks
-from .amortized import GaussianEncoder, mlp, standardization
+from . import _checks, _checks_models
 from .bounds import log_mean_exp, log_weights
 from .contracts import LatentModel
 from .estimators import elbo_pathwise
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians
+from .nets import BernoulliDecoder, GaussianEncoder, standardization
 
-
-class BernoulliDecoder(nn.Module):
-    """f_θ: z -> the logits of p_θ(x|z), an MLP.   Shapes: (..., K) -> (..., D).   Chapter: 8."""
-
-    def __init__(
-        self,
-        latent_dim: int,
-        data_dim: int,
-        hidden: Sequence[int] = (400,),
-        activation: str = "relu",
-    ):
-        super().__init__()
-        widths = [_checks.positive_int("latent_dim", latent_dim), *hidden]
-        self.net = nn.Sequential(
-            *mlp(widths, activation),
-            nn.Linear(widths[-1], _checks.positive_int("data_dim", data_dim)),
-        )
-
-    def forward(self, z: torch.Tensor) -> torch.Tensor:
-        return self.net(z)
+__all__ = ["VAE", "BernoulliDecoder"]
 
 
 class VAE(LatentModel):
@@ -64,6 +44,8 @@ class VAE(LatentModel):
     (the importance-weighted bound on log p(x)), and the LatentModel contract.
     Chapter: 8.
     """
+
+    data_range = (0.0, 1.0)  # a Bernoulli likelihood's data are pixel values in [0, 1]
 
     def __init__(
         self,
@@ -102,35 +84,29 @@ class VAE(LatentModel):
         vae = cls(
             x.shape[1], latent_dim, hidden, activation=activation, input_loc=loc, input_scale=scale
         )
-        return vae.to(x.device)
+        vae = vae.to(x.device)
+        _checks_models.data(vae, x)  # e.g. raw 0–16 pixel values are not Bernoulli data
+        return vae
 
     # The LatentModel contract.
 
     def prior(self, n: int) -> DiagonalGaussian:
         """p(z) = N(0, I) with n rows.   Shapes: (n, K)."""
-        zeros = self.encoder.input_loc.new_zeros(_checks.positive_int("n", n), self.latent_dim)
-        return DiagonalGaussian(zeros, zeros)
-
-    def check_x(self, x: torch.Tensor) -> torch.Tensor:
-        """Images (N, D) with values in [0, 1] (a value check, as finiteness is)."""
-        super().check_x(x)
-        if _checks.checking_values() and bool(((x < 0) | (x > 1)).any()):
-            _checks.fail(
-                "x",
-                "pixel values in [0, 1] (the Bernoulli likelihood's range)",
-                f"values from {x.min().item():.3g} to {x.max().item():.3g}",
-                "binarize or rescale the images, e.g. with vicourse.load_images",
-            )
-        return x
+        if _checks.enabled:
+            n = _checks.positive_int("n", n)
+        zeros = self.encoder.input_loc.new_zeros(n, self.latent_dim)
+        with _checks.trusted():
+            return DiagonalGaussian(zeros, zeros)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p_θ(x|z) = Σ_d [x_d log σ(f_d) + (1 − x_d) log(1 − σ(f_d))], f = f_θ(z).
 
         Shapes: (N, D), (S, N, K) -> (S, N).
         """
-        self.check_x(x)
-        self.check_z(z, x.shape[0])
-        logits = self.decoder(z)  # (S, N, D)
+        if _checks.enabled:
+            _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
+        with _checks.trusted():
+            logits = self.decoder(z)  # (S, N, D)
         return -F.binary_cross_entropy_with_logits(
             logits, x.expand_as(logits), reduction="none"
         ).sum(-1)
@@ -138,26 +114,35 @@ class VAE(LatentModel):
     @torch.no_grad()
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p_θ(x|z), binary pixels.   Shapes: (..., K) -> (..., D)."""
-        self.check_latent(z, fix="draw z from the prior")
-        _checks.generator(generator, z.device)
-        probs = torch.sigmoid(self.decoder(z))
+        if _checks.enabled:
+            _checks_models.latent(self, z, fix="draw z from the prior")
+            _checks.generator(generator, z.device)
+        with _checks.trusted():
+            probs = torch.sigmoid(self.decoder(z))
         return torch.bernoulli(probs, generator=generator)
 
     @torch.no_grad()
     def mean_image(self, z: torch.Tensor) -> torch.Tensor:
         """E_θ[x | z] = σ(f_θ(z)), what the decoder draws for z.   Shapes: (..., K) -> (..., D)."""
-        self.check_latent(z, fix="pass latent codes")
-        return torch.sigmoid(self.decoder(z))
+        if _checks.enabled:
+            _checks_models.latent(self, z, fix="pass latent codes")
+        with _checks.trusted():
+            return torch.sigmoid(self.decoder(z))
 
     # The bounds.
 
     def terms(self, x: torch.Tensor, *, num_samples: int = 1, generator=None):
         """The two terms of −L: the reconstruction loss −E_q[log p_θ(x|z)] (Monte Carlo, with
         reparameterized draws) and KL(q_φ(z|x) ‖ p(z)) (closed form).   Shapes: (N,), (N,)."""
-        q = self.encoder(self.check_x(x))
-        z = q.rsample(_checks.positive_int("num_samples", num_samples), generator=generator)
-        reconstruction = -self.log_likelihood(x, z).mean(0)
-        return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
+        if _checks.enabled:
+            _checks_models.data(self, x)
+            num_samples = _checks.positive_int("num_samples", num_samples)
+            _checks.generator(generator, x.device)
+        with _checks.trusted():
+            q = self.encoder(x)
+            z = q.rsample(num_samples, generator=generator)
+            reconstruction = -self.log_likelihood(x, z).mean(0)
+            return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
 
     def elbo(
         self, x: torch.Tensor, *, num_samples: int = 1, kl: str = "analytic", generator=None
@@ -169,7 +154,10 @@ class VAE(LatentModel):
             reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
             return -(reconstruction + divergence)
         if kl == "mc":
-            q = self.encoder(self.check_x(x))
+            if _checks.enabled:
+                _checks_models.data(self, x)
+            with _checks.trusted():
+                q = self.encoder(x)
             return elbo_pathwise(self, q, x, num_samples, generator=generator).surrogate
         _checks.fail("kl", "'analytic' or 'mc'", repr(kl), "pass kl='analytic'")
 
@@ -182,9 +170,14 @@ class VAE(LatentModel):
         if objective == "elbo":
             return -self.elbo(x, num_samples=num_samples, generator=generator).mean()
         if objective == "iwae":
-            q = self.encoder(self.check_x(x))
-            z = q.rsample(_checks.positive_int("num_samples", num_samples), generator=generator)
-            return -log_mean_exp(log_weights(self, q, x, z)).mean()
+            if _checks.enabled:
+                _checks_models.data(self, x)
+                num_samples = _checks.positive_int("num_samples", num_samples)
+                _checks.generator(generator, x.device)
+            with _checks.trusted():
+                q = self.encoder(x)
+                z = q.rsample(num_samples, generator=generator)
+                return -log_mean_exp(log_weights(self, q, x, z)).mean()
         _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
 
     @torch.no_grad()
@@ -194,12 +187,15 @@ class VAE(LatentModel):
         """The importance-weighted bound IWAE_k = E[log (1/k) Σ_j p(x, z_j)/q(z_j|x)], z_j ~ q,
         a lower bound on log p(x) that rises to it as k grows (Burda et al., 2016); here one
         estimate per image, computed batch_size images at a time.   Shapes: (N,)."""
-        self.check_x(x)
-        num_samples = _checks.positive_int("num_samples", num_samples)
-        batch_size = _checks.positive_int("batch_size", batch_size)
+        if _checks.enabled:
+            _checks_models.data(self, x)
+            num_samples = _checks.positive_int("num_samples", num_samples)
+            batch_size = _checks.positive_int("batch_size", batch_size)
+            _checks.generator(generator, x.device)
         out = []
-        for chunk in x.split(batch_size):
-            q = self.encoder(chunk)
-            z = q.sample(num_samples, generator=generator)
-            out.append(log_mean_exp(log_weights(self, q, chunk, z)))
+        with _checks.trusted():
+            for chunk in x.split(batch_size):
+                q = self.encoder(chunk)
+                z = q.sample(num_samples, generator=generator)
+                out.append(log_mean_exp(log_weights(self, q, chunk, z)))
         return torch.cat(out)

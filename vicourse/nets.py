@@ -1,0 +1,156 @@
+"""The networks: an MLP, the input standardization, the encoder q_φ(z|x) and the decoder f_θ(z).
+
+    GaussianEncoder:   x -> (μ_φ(x), log σ_φ(x)), so q_φ(z|x) = N(μ, diag σ²)      (chapter 6)
+    BernoulliDecoder:  z -> logits f_θ(z) of p_θ(x|z) = Π_d Bernoulli(σ(f_θ(z))_d)   (chapter 8)
+
+Both are plain nn.Modules built by `mlp`. The encoder sees standardized input,
+(x − mean) / std of the training data, so the first steps are well scaled on raw pixel values.
+Shapes: x (N, D) -> q (N, K); z (..., K) -> logits (..., D).
+Chapters 6 and 8 (book/06_amortized_vi.ipynb, book/08_vae.ipynb).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from . import _checks, _checks_values
+from .gaussian import DiagonalGaussian
+
+ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+
+
+def mlp(widths: Sequence[int], activation: str) -> list[nn.Module]:
+    """Linear layers between consecutive widths, each followed by the activation (by name)."""
+    if activation not in ACTIVATIONS:
+        _checks.fail(
+            "activation",
+            " or ".join(map(repr, ACTIVATIONS)),
+            repr(activation),
+            "pass activation='tanh' or 'relu'",
+        )
+    layers: list[nn.Module] = []
+    for a, b in itertools.pairwise(widths):
+        layers += [nn.Linear(a, b), ACTIVATIONS[activation]()]
+    return layers
+
+
+def standardization(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The column means and standard deviations of x, (D,) each; a column with no spread gets
+    the scale 1, so it is only centred.   Chapters: 6, 8."""
+    _checks.tensor("x", x, ndim=2, shape_hint="(N, D)", fix="one row per datapoint")
+    if x.shape[0] < 2:
+        _checks.fail("x", "at least two rows", str(tuple(x.shape)), "pass the training data")
+    _checks_values.finite("x", x)
+    scale = x.std(0)
+    return x.mean(0), torch.where(scale > 0, scale, torch.ones_like(scale))
+
+
+class GaussianEncoder(nn.Module):
+    """q_φ(z|x) = N(μ_φ(x), diag σ_φ(x)²): a network from x to (μ, log σ).
+
+    Args:
+        data_dim, latent_dim: D and K.
+        hidden: widths of the hidden layers; () makes the encoder affine,
+            (μ, log σ) = A x + c. The last layer starts at zero: q(z|x) = N(0, I) for every x.
+        activation: after each hidden layer, "tanh" or "relu".
+        input_loc, input_scale: (D,) tensors; the network sees (x − input_loc) / input_scale.
+            GaussianEncoder.for_data sets them from the data, which keeps the first steps of
+            gradient ascent well scaled on raw data such as 0–16 pixel values.
+
+    Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K).   Chapter: 6.
+    """
+
+    def __init__(
+        self,
+        data_dim: int,
+        latent_dim: int,
+        hidden: Sequence[int] = (64,),
+        *,
+        activation: str = "tanh",
+        input_loc: torch.Tensor | None = None,
+        input_scale: torch.Tensor | None = None,
+    ):
+        super().__init__()
+        self.data_dim = d = _checks.positive_int("data_dim", data_dim)
+        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        widths = [d, *check_widths(hidden, "pass hidden=() for an affine encoder")]
+        layers = mlp(widths, activation)
+        last = nn.Linear(widths[-1], 2 * self.latent_dim)
+        nn.init.zeros_(last.weight)  # start at q(z|x) = N(0, I), the usual prior, for every x
+        nn.init.zeros_(last.bias)
+        self.net = nn.Sequential(*layers, last)
+        loc = torch.zeros(d) if input_loc is None else input_loc
+        scale = torch.ones(d) if input_scale is None else input_scale
+        _checks.tensor("input_loc", loc, ndim=1, last=d, shape_hint=f"(D,) = ({d},)")
+        _checks.tensor("input_scale", scale, ndim=1, last=d, shape_hint=f"(D,) = ({d},)")
+        self.register_buffer("input_loc", _checks_values.finite("input_loc", loc.detach().clone()))
+        scale = _checks_values.positive_tensor("input_scale", scale.detach().clone())
+        self.register_buffer("input_scale", scale)
+        self.to(dtype=loc.dtype if input_loc is not None else torch.get_default_dtype())
+
+    @classmethod
+    def for_data(
+        cls, x: torch.Tensor, latent_dim: int, hidden: Sequence[int] = (64,), activation="tanh"
+    ) -> GaussianEncoder:
+        """An encoder for data like x, on x's device and dtype, that standardizes its input by
+        x's column means and standard deviations (see `standardization`)."""
+        loc, scale = standardization(x)
+        encoder = cls(
+            x.shape[1], latent_dim, hidden, activation=activation, input_loc=loc, input_scale=scale
+        )
+        return encoder.to(x.device)
+
+    def forward(self, x: torch.Tensor) -> DiagonalGaussian:
+        if _checks.enabled:
+            d = self.data_dim
+            _checks.tensor("x", x, ndim=2, last=d, shape_hint=f"(N, {d})", fix="one row per x")
+            _checks.like("x", x, "the encoder", self.input_loc)
+            _checks_values.finite("x", x)
+        h = (x - self.input_loc) / self.input_scale
+        loc, log_scale = self.net(h).chunk(2, dim=-1)
+        return DiagonalGaussian(loc, log_scale)
+
+
+class BernoulliDecoder(nn.Module):
+    """f_θ: z -> the logits of p_θ(x|z), an MLP.   Shapes: (..., K) -> (..., D).   Chapter: 8."""
+
+    def __init__(
+        self,
+        latent_dim: int,
+        data_dim: int,
+        hidden: Sequence[int] = (400,),
+        activation: str = "relu",
+    ):
+        super().__init__()
+        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        widths = [self.latent_dim, *check_widths(hidden, "pass hidden=(400,)")]
+        self.net = nn.Sequential(
+            *mlp(widths, activation),
+            nn.Linear(widths[-1], _checks.positive_int("data_dim", data_dim)),
+        )
+
+    def forward(self, z: torch.Tensor) -> torch.Tensor:
+        if _checks.enabled:
+            k = self.latent_dim
+            _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="pass latent codes")
+            _checks.like("z", z, "the decoder", self.net[0].weight)
+            _checks_values.finite("z", z)
+        return self.net(z)
+
+
+def check_widths(hidden, fix: str) -> tuple[int, ...]:
+    """Hidden widths: a list or tuple of positive ints (() for no hidden layer)."""
+    if not isinstance(hidden, list | tuple) or not all(
+        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
+    ):
+        _checks.fail(
+            "hidden",
+            "a sequence of positive layer widths, e.g. (64,) or ()",
+            repr(hidden),
+            fix,
+        )
+    return tuple(hidden)

@@ -1,0 +1,82 @@
+"""The ground floor: the normal log-density and the Monte Carlo averages every chapter uses.
+
+    log N(v; m, σ²) = −½ ((v − m)/σ)² − log σ − ½ log 2π        (summed over the last axis)
+    log (1/S) Σ_s w_s = logsumexp_s(log w_s) − log S            (stable for tiny or huge w)
+    mean ± std/√S                                                (a Monte Carlo estimate)
+
+Nothing here knows about models or q: they are built on these.
+Shapes: values (S, N) -> (N,).   Chapters 1–3 (book/01_…ipynb to book/03_…ipynb).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+import torch
+
+from . import _checks, _checks_values
+
+HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def normal_log_prob(
+    value: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor | float
+) -> torch.Tensor:
+    """Σ_k log N(value_k; loc_k, σ_k²) with σ = exp(log_scale), broadcasting; no checks.
+
+    For code inside the package whose arguments were checked already.   Shapes: (..., K) -> (...).
+    """
+    log_scale = torch.as_tensor(log_scale, dtype=loc.dtype, device=loc.device)
+    eps = (value - loc) / log_scale.exp()
+    return (-0.5 * eps.square() - log_scale - HALF_LOG_2PI).sum(-1)
+
+
+class MonteCarloEstimate(NamedTuple):
+    """A Monte Carlo average and its standard error, both (N,)."""
+
+    value: torch.Tensor
+    standard_error: torch.Tensor
+
+
+def monte_carlo(values: torch.Tensor) -> MonteCarloEstimate:
+    """The mean over the S draws of `values` and its standard error std/√S.
+
+    Shapes: (S, N) -> (N,), (N,).   Chapter: 4.
+    """
+    if _checks.enabled:
+        _checks.tensor("values", values)
+        if values.ndim < 1 or values.shape[0] < 2:
+            _checks.fail(
+                "values",
+                "of shape (S, ...) with S ≥ 2 draws first",
+                str(tuple(values.shape)),
+                "a standard error needs at least two draws",
+            )
+        _checks_values.finite("values", values, bounded=False)
+    return MonteCarloEstimate(values.mean(0), values.std(0) / math.sqrt(values.shape[0]))
+
+
+def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
+    """log (1/S) Σ_s w_s, computed stably as logsumexp − log S.
+
+    With z_s ~ q it estimates log p(x) with a downward bias (Jensen) that shrinks as S grows: the
+    importance-weighted bound, IWAE_S ≥ ELBO. With q = p(z) it is chapter 2's naive estimate.
+    Shapes: (S, N) -> (N,).   Chapter: 3.
+    """
+    if _checks.enabled:
+        check_log_w(log_w)
+    return log_w.logsumexp(0) - math.log(log_w.shape[0])
+
+
+def check_log_w(log_w: torch.Tensor) -> torch.Tensor:
+    """log w is (S, N) with S ≥ 1 draws, finite."""
+    _checks.tensor("log_w", log_w, ndim=2, shape_hint="(S, N)", fix="pass log_weights(...)")
+    if log_w.shape[0] == 0:
+        _checks.fail(
+            "log_w",
+            "of shape (S, N) with S ≥ 1 draws",
+            str(tuple(log_w.shape)),
+            "draw at least one sample",
+        )
+    return _checks_values.finite("log_w", log_w, bounded=False)
