@@ -2,7 +2,7 @@
 # Build a release's files into dist/release/: the site and the student edition as zips, the student
 # notebooks as a zip, and each chapter's otter-grader autograder. .github/workflows/release.yml runs this
 # on a tag vX.Y.Z and attaches the files to the GitHub release; run it yourself for the same files.
-# On a tagged commit the tag must be v + pyproject.toml's version (python .ci/version.py bump X.Y.Z sets it).
+# On a tagged commit the tag must be v + vicourse.__version__ (python .ci/version.py bump X.Y.Z sets it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the versions first, before anything is installed or built (.ci/version.py needs only Python)

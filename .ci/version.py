@@ -1,15 +1,26 @@
-"""The course's version: one number, kept in four files, bumped once per release.
+"""The course's version: one number in one place, bumped once per release.
 
-    python .ci/version.py                      print the version (pyproject.toml's)
+    python .ci/version.py                      print the version (vicourse.__version__)
     python .ci/version.py --check [--tag v0.2.0]
     python .ci/version.py --notes              this version's section of CHANGELOG.md
     python .ci/version.py bump 0.3.0
 
-pyproject.toml's `version` is the release. vicourse/__init__.py's `__version__` (which the site's
-status page prints), CITATION.cff's `version` and a `## X.Y.Z` section of CHANGELOG.md repeat it;
---check exits 1 if any disagrees, or if --tag (the git tag being released) is not `v` + the version.
-`bump` writes the new version into all four, dates CITATION.cff, and turns CHANGELOG.md's
-"Unreleased" notes into the new version's section. Then commit, tag and push:
+The one place is vicourse/__init__.py's `__version__ = "X.Y.Z"`. pyproject.toml holds no number: it
+declares `dynamic = ["version"]` and `[tool.setuptools.dynamic] version = { attr =
+"vicourse.__version__" }`, setuptools' standard way to single-source a version. setuptools reads a
+literal assignment from the file without importing the package (so an install with build isolation
+needs no torch), and the wheel's metadata, hence importlib.metadata.version("vicourse"), follows.
+The package reads `__version__` itself (the site's status page prints it, runtime.describe() too):
+an editable install's metadata keeps the version it was installed with until it is reinstalled,
+the file does not. The other route, the number in pyproject.toml and `__version__` read from
+importlib.metadata, would have a checkout on sys.path report whatever was installed last, or fail.
+
+CITATION.cff's `version` (citation tools want it there) and a `## X.Y.Z` section of CHANGELOG.md
+are copies, written by `bump`. --check exits 1 if a copy disagrees, if pyproject.toml holds a
+version of its own or does not take it from vicourse.__version__, or if --tag (the git tag being
+released) is not `v` + the version. `bump` writes the new version into vicourse/__init__.py and
+CITATION.cff, dates CITATION.cff, and turns CHANGELOG.md's "Unreleased" notes into the new
+version's section. Then commit, tag and push:
 
     git commit -am "Release 0.3.0" && git tag v0.3.0 && git push origin main v0.3.0
 
@@ -22,14 +33,17 @@ import argparse
 import datetime
 import re
 import sys
+import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 VERSION = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
-# where each file keeps the version: (file, pattern whose group 2 is the version)
+SOURCE = "vicourse/__init__.py"  # the one place that holds the version
+ATTR = "vicourse.__version__"  # how pyproject.toml names it
+# where each file keeps the version: (file, pattern whose group 2 is the version); the first is
+# the source, the rest are copies that `bump` writes
 PLACES = {
-    "pyproject.toml": re.compile(r'^(version = ")([^"]*)(")', re.M),
-    "vicourse/__init__.py": re.compile(r'^(__version__ = ")([^"]*)(")', re.M),
+    SOURCE: re.compile(r'^(__version__ = ")([^"]*)(")', re.M),
     "CITATION.cff": re.compile(r"^(version: )(\S*)()", re.M),
 }
 RELEASED = re.compile(r'^(date-released: ")([^"]*)(")', re.M)
@@ -46,18 +60,40 @@ def read(root: Path = ROOT) -> dict[str, str | None]:
 
 
 def current(root: Path = ROOT) -> str:
-    return read(root)["pyproject.toml"] or ""
+    return read(root)[SOURCE] or ""
+
+
+def pyproject_problems(root: Path = ROOT) -> list[str]:
+    """What is wrong with how pyproject.toml takes its version (empty when all is well)."""
+    pyproject = tomllib.loads((root / "pyproject.toml").read_text())
+    project = pyproject.get("project", {})
+    bad = []
+    if "version" in project:
+        bad.append(
+            f"pyproject.toml: [project] says version = {project['version']!r}; the version is"
+            f' {SOURCE}\'s alone: delete that line and keep dynamic = ["version"]'
+        )
+    if "version" not in project.get("dynamic", []):
+        bad.append('pyproject.toml: [project] must declare dynamic = ["version"]')
+    dynamic = pyproject.get("tool", {}).get("setuptools", {}).get("dynamic", {})
+    if dynamic.get("version") != {"attr": ATTR}:
+        bad.append(
+            f'pyproject.toml: [tool.setuptools.dynamic] must say version = {{ attr = "{ATTR}" }},'
+            f" got {dynamic.get('version')!r}"
+        )
+    return bad
 
 
 def problems(root: Path = ROOT, tag: str | None = None) -> list[str]:
-    """What disagrees with pyproject.toml's version (empty when all is well)."""
+    """What disagrees with vicourse/__init__.py's version (empty when all is well)."""
     version = current(root)
     bad = []
     if not VERSION.match(version):
-        bad.append(f"pyproject.toml: version must be X.Y.Z, got {version!r}")
+        bad.append(f"{SOURCE}: __version__ must be X.Y.Z, got {version!r}")
+    bad += pyproject_problems(root)
     for name, value in read(root).items():
         if value != version:
-            bad.append(f"{name}: version {value!r}, but pyproject.toml says {version!r}")
+            bad.append(f"{name}: version {value!r}, but {SOURCE} says {version!r}")
     headings = re.findall(r"^## (\S+)", (root / "CHANGELOG.md").read_text(), flags=re.M)
     if version not in headings:
         bad.append(
@@ -65,7 +101,7 @@ def problems(root: Path = ROOT, tag: str | None = None) -> list[str]:
         )
     if tag is not None and tag != f"v{version}":
         bad.append(
-            f"the tag is {tag!r} but pyproject.toml's version is {version!r}: tag v{version},"
+            f"the tag is {tag!r} but {SOURCE}'s version is {version!r}: tag v{version},"
             " or bump the version first (python .ci/version.py bump X.Y.Z) and tag that commit"
         )
     return bad
@@ -89,6 +125,9 @@ def bump(new: str, root: Path = ROOT, today: datetime.date | None = None) -> lis
         map(int, VERSION.match(old).groups())
     ):
         raise SystemExit(f"the new version must be above the current {old}, got {new}")
+    wrong = pyproject_problems(root)
+    if wrong:
+        raise SystemExit("fix pyproject.toml first:\n" + "\n".join(wrong))
     changelog = (root / "CHANGELOG.md").read_text()
     if UNRELEASED not in changelog:
         raise SystemExit("CHANGELOG.md has no '## Unreleased' section to release")

@@ -1,10 +1,12 @@
-"""The benchmark scripts still run (on a few images): a check that they work, not a timing."""
+"""The benchmark scripts still run (on a few images, or --quick): a check that they work, not a
+timing."""
 
 import sys
 
 from conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "benchmarks"))
+import overhead
 import vae_speed
 
 
@@ -13,3 +15,21 @@ def test_vae_speed_runs_and_reports_both_loops(capsys):
     out = capsys.readouterr().out
     assert "(a) pytorch/examples loop" in out and "(b) vicourse.train" in out
     assert "speed-up (a)/(b)" in out and "final training loss per image" in out
+
+
+def test_overhead_runs_and_reports(capsys):
+    results = overhead.main(["--quick"])
+    out = capsys.readouterr().out
+    for heading in [
+        "== 1. module sizes",
+        "== 2. check share of code lines",
+        "== 3. check calls per call",
+        "== 4. timings",
+        "== 5. import order",
+        "== summary ==",
+    ]:
+        assert heading in out
+    assert "check share:" in out and "check calls:" in out and "(a)/(b)" in out
+    assert "fit_local/plain" in out and "topological order:" in out
+    assert max(len(line) for line in out.splitlines()) <= 100
+    assert 0 < results["check_lines"] < results["code_lines"] and results["elbo_pathwise"] > 0

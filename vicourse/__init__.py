@@ -75,6 +75,9 @@ from .runtime import default_device, describe, make_generator, seed_everything, 
 from .trainer import History, train
 from .vae import VAE
 
+# The release, in its one place: pyproject.toml reads it from here (a dynamic version), so the
+# installed metadata follows; CITATION.cff and CHANGELOG.md repeat it. Change it with
+# python .ci/version.py bump X.Y.Z, which writes those copies too.
 __version__ = "0.2.0"
 
 __all__ = [

@@ -116,7 +116,10 @@ def describe(device: torch.device | str | None = None, *, width: int = 79) -> st
     """
     device = default_device() if device is None else _checks.device("device", device)
     width = _checks.positive_int("width", width)
-    from . import __version__  # the release, also where vicourse runs from a checkout
+    # The release, from the one place that holds it. Not importlib.metadata: an editable install's
+    # metadata keeps the version it was installed with until it is reinstalled. Imported here, not
+    # at the top, because vicourse/__init__.py imports this module before it sets __version__.
+    from . import __version__
 
     parts = [f"Python {platform.python_version()}", f"torch {torch.__version__}"]
     parts.append(f"vicourse {__version__}")
