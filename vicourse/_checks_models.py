@@ -14,11 +14,6 @@ from . import _checks, _checks_values
 from .families import Family
 
 
-def reference(model) -> torch.Tensor:
-    """A buffer or parameter of the model: its dtype and device are the model's."""
-    return next(iter([*model.parameters(), *model.buffers()]))
-
-
 def data(model, x, name: str = "x") -> torch.Tensor:
     """x is (N, D) data on the model's device and dtype, finite, in the model's data_range."""
     d = model.data_dim
@@ -32,7 +27,9 @@ def data(model, x, name: str = "x") -> torch.Tensor:
     )
     if x.shape[0] == 0:
         _checks.fail(name, "at least one datapoint", "an empty (0, D) tensor", "pass data")
-    _checks.like(name, x, "the model", reference(model))
+    like = model.reference()
+    if (x.dtype, x.device) != (like.dtype, like.device):
+        _checks.like(name, x, "the model", like)
     _checks_values.finite(name, x)
     if model.data_range is not None:
         low, high = model.data_range
@@ -52,7 +49,7 @@ def draws(model, z, n: int | None = None) -> torch.Tensor:
         return labels(model, z, n)
     hint = "draw z with q.rsample(num_samples) or model.sample_prior(num_samples, n)"
     _checks.samples("z", z, n=n, k=model.latent_dim, hint=hint)
-    _checks.like("z", z, "the model", reference(model))
+    _checks.like("z", z, "the model", model.reference())
     return _checks_values.finite("z", z)
 
 
@@ -69,7 +66,7 @@ def labels(model, z, n: int | None = None, *, samples_first: bool = True) -> tor
             "draw it with model.sample_prior(num_samples, n)",
             kind=_checks.ArgumentTypeError,
         )
-    _checks.like("z", z, "the model", reference(model).new_empty(0, dtype=torch.long))
+    _checks.like("z", z, "the model", model.reference().new_empty(0, dtype=torch.long))
     return _checks_values.label_range("z", z, c)
 
 
@@ -77,32 +74,31 @@ def latent(model, z, fix: str = "draw z with model.sample_prior") -> torch.Tenso
     """z is any (..., K) batch of latent values (not only samples-first), like the model."""
     k = model.latent_dim
     _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix=fix)
-    _checks.like("z", z, "the model", reference(model))
+    _checks.like("z", z, "the model", model.reference())
     return _checks_values.finite("z", z)
 
 
 def q(model, q, n: int) -> Family:
     """q is a Family with one distribution per datapoint, over this model's latent."""
     _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
-    with _checks.trusted():
-        prior = model.prior(1)
-    event = prior.event_shape
-    if q.event_shape != event:
+    event = () if model.discrete else (model.latent_dim,)  # the prior's event shape
+    if tuple(q.event_shape) != event:
         _checks.fail(
             "q",
-            f"a distribution over z of shape {tuple(event)}, like the model's latent",
+            f"a distribution over z of shape {event}, like the model's latent",
             f"a {type(q).__name__} over z of shape {tuple(q.event_shape)}",
             f"build q with the model's latent_dim = {model.latent_dim}",
         )
     params = q.params()
-    if type(q) is type(prior):  # e.g. the number of categories of a Categorical
-        for name, value in prior.params().items():
-            if params[name].shape[-1] != value.shape[-1]:
+    if model.discrete:  # the number of categories, as in the prior's
+        c = model.num_components
+        for name, value in params.items():
+            if value.shape[-1] != c:
                 _checks.fail(
                     f"q.{name}",
-                    f"of shape (N, {value.shape[-1]}), like the model's prior",
-                    str(tuple(params[name].shape)),
-                    f"build q with {value.shape[-1]} columns",
+                    f"of shape (N, {c}), like the model's prior",
+                    str(tuple(value.shape)),
+                    f"build q with {c} columns",
                 )
     if tuple(q.batch_shape) != (n,):
         _checks.fail(
@@ -111,9 +107,9 @@ def q(model, q, n: int) -> Family:
             f"batch shape {tuple(q.batch_shape)}",
             "expand a shared q to N rows, e.g. DiagonalGaussian(loc.expand(N, K), log_scale)",
         )
-    like = reference(model)
-    for name, value in params.items():
-        if value.is_floating_point():
+    like = model.reference()
+    for name, value in params.items():  # `like` names the first that differs
+        if value.is_floating_point() and (value.dtype, value.device) != (like.dtype, like.device):
             _checks.like(f"q.{name}", value, "the model", like)
     return q
 

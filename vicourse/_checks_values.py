@@ -21,6 +21,9 @@ def limit(dtype_: torch.dtype) -> float:
     return torch.finfo(dtype_).max ** 0.25
 
 
+_LIMITS = {t: limit(t) for t in (torch.float16, torch.bfloat16, torch.float32, torch.float64)}
+
+
 def scale_range(dtype_: torch.dtype) -> tuple[float, float]:
     """Scales σ accepted in `dtype_` (float32: 3.3e-10 to 4.3e9): σ², 1/σ² and their products
     stay finite and nonzero."""
@@ -58,7 +61,7 @@ def finite(name: str, value: torch.Tensor, *, bounded: bool = True) -> torch.Ten
             bad = value[~torch.isfinite(value)].flatten()[0].item()
             fail(name, "finite", f"a tensor holding {bad}", f"remove or replace the {bad} values")
         worst = value.detach().abs().max().item()
-        if bounded and worst > limit(value.dtype):
+        if bounded and worst > (_LIMITS.get(value.dtype) or limit(value.dtype)):
             fail(
                 name,
                 f"of magnitude at most {limit(value.dtype):.1e} in {value.dtype} (so "

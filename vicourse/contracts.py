@@ -41,7 +41,7 @@ class LatentModel(nn.Module):
 
     def reference(self) -> torch.Tensor:
         """A buffer or parameter of the model: its dtype and device are the model's."""
-        return _checks_models.reference(self)
+        return next(iter([*self.parameters(), *self.buffers()]))
 
     def trainable_parameters(self) -> list[torch.Tensor]:
         """θ: the parameters a fit may change, or a clear error when there are none."""

@@ -90,7 +90,7 @@ def elbo_pathwise(
     """
     if _checks.enabled:
         _checks_models.model_q_x(model, q, x, LatentModel)
-        num_samples = _check_draws(q, num_samples, generator, pathwise=True)
+        num_samples = _check_draws(q, num_samples, generator, pathwise=True, q_checked=True)
     with _checks.trusted():
         return pathwise(q, lambda z: log_weights(model, q, x, z), num_samples, generator=generator)
 
@@ -108,7 +108,7 @@ def elbo_score_function(
     through z. Works for discrete z (the mixture's labels).   Chapter: 5, 7."""
     if _checks.enabled:
         _checks_models.model_q_x(model, q, x, LatentModel)
-        num_samples = _check_draws(q, num_samples, generator, pathwise=False)
+        num_samples = _check_draws(q, num_samples, generator, pathwise=False, q_checked=True)
         _check_baseline(baseline, num_samples, x.shape[0], x)
     with _checks.trusted():
         return score_function(
@@ -136,9 +136,11 @@ def _check_f(f) -> None:
         )
 
 
-def _check_draws(q, num_samples, generator, *, pathwise: bool) -> int:
-    """q is a Family (with rsample, for the pathwise estimator) and S a count."""
-    _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
+def _check_draws(q, num_samples, generator, *, pathwise: bool, q_checked=False) -> int:
+    """q is a Family (with rsample, for the pathwise estimator) and S a count. q_checked: the
+    caller has already checked that q is a Family (with _checks_models.q)."""
+    if not q_checked:
+        _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
     num_samples = _checks.positive_int("num_samples", num_samples)
     if pathwise and not q.has_rsample:
         _checks.fail(
