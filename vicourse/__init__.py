@@ -3,6 +3,7 @@
 Read the modules in the order of the derivation; each imports only those above it:
 
     runtime.py     where code runs and where randomness comes from      (every chapter)
+    validation.py  the switch for argument checks                        (every chapter)
     numerics.py    the normal log-density, Monte Carlo, log-mean-exp     (chapters 1–3)
     families.py    what a q family promises: sample from rsample, shapes (chapter 3)
     gaussian.py    the variational family q(z) = N(μ, diag σ²)           (chapter 3)
@@ -34,13 +35,7 @@ the arithmetic unchecked; `vicourse.validation_enabled(False)` (a context manage
 """
 
 from . import exercises, runtime
-from ._checks import (
-    ArgumentError,
-    ArgumentTypeError,
-    FitError,
-    enable_validation,
-    validation_enabled,
-)
+from ._checks import ArgumentError, ArgumentTypeError, FitError
 from .amortized import AmortizationGap, GaussianEncoder, amortization_gap, fit_amortized
 from .bounds import (
     MonteCarloEstimate,
@@ -74,6 +69,7 @@ from .nets import BernoulliDecoder
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
 from .trainer import History, train
 from .vae import VAE
+from .validation import enable_validation, validation_enabled
 
 # The release, in its one place: pyproject.toml reads it from here (a dynamic version), so the
 # installed metadata follows; CITATION.cff and CHANGELOG.md repeat it. Change it with

@@ -1,17 +1,12 @@
-"""Argument checks for the public functions, and the switch that turns them off. Private:
-chapters reach them through the public API.
+"""Argument checks for the public functions. Private: chapters reach them through the public
+API; the switch that turns them off is validation.py.
 
 Every error names the argument, what was expected, what came, and the fix, and is an
 `ArgumentError` (a ValueError) or an `ArgumentTypeError` (also a TypeError), so a caller can
 catch either the project's type or Python's.
 
 Validate once, where the user's call enters: a public function checks its arguments when
-`enabled` is True and then computes inside `trusted()`, so the public functions it calls in turn
-check nothing; the fitting loops and the trainer run entirely inside `trusted()`, so a step costs
-what its arithmetic costs. `vicourse.validation_enabled(False)` (a context manager) and
-`vicourse.enable_validation(False)` switch the checks off for a caller's own loops, as
-`torch.distributions.Distribution.set_default_validate_args` and pyro's `enable_validation` do.
-The switch is global to the process, like theirs.
+`enabled` is True (validation.py sets it), then computes with the checks off.
 
 The checks live in three files: this one (the errors, the switch, and checks of types, shapes,
 dtypes, devices and Python numbers, which never read a tensor's values); `_checks_values.py`
@@ -28,7 +23,7 @@ import numbers
 import numpy as np
 import torch
 
-enabled = True  # read as _checks.enabled at the top of every public function
+enabled = True  # read as _checks.enabled by every public function; validation.py sets it
 
 
 class ArgumentError(ValueError):
@@ -46,41 +41,6 @@ class FitError(ArgumentError, FloatingPointError):
 def fail(name: str, expected: str, got: str, fix: str, *, kind=ArgumentError):
     """Raise `kind` with the project's message: '{name} must be {expected}, got {got}; {fix}.'"""
     raise kind(f"{name} must be {expected}, got {got}; {fix}.")
-
-
-class validation_enabled:
-    """Inside `with vicourse.validation_enabled(False):` no argument is checked; the previous
-    setting comes back on exit. With True, checks are switched back on inside.
-
-    For loops of your own over data you checked once: a wrong argument then gives a raw torch
-    error or a wrong answer instead of the project's message. The package's own loops (the
-    fitters and the trainer) already run this way.
-    """
-
-    __slots__ = ("previous", "wanted")
-
-    def __init__(self, enabled: bool = True):
-        self.wanted = boolean("enabled", enabled)
-        self.previous: list[bool] = []  # a stack, so that one switch can be entered twice
-
-    def __enter__(self):
-        global enabled
-        self.previous.append(enabled)
-        enabled = self.wanted
-
-    def __exit__(self, *exc_info):
-        global enabled
-        enabled = self.previous.pop()
-
-
-def enable_validation(enabled: bool = True) -> None:
-    """Switch argument checks on (the default) or off for the rest of the process."""
-    globals()["enabled"] = boolean("enabled", enabled)
-
-
-def trusted() -> validation_enabled:
-    """The package's own code, inside a call whose arguments were checked: no checks."""
-    return _TRUSTED
 
 
 def describe_value(value) -> str:
@@ -329,6 +289,3 @@ def interval(name: str, value) -> tuple[float, float]:
             f"pass e.g. {name}=(-3.0, 3.0)",
         )
     return low, high
-
-
-_TRUSTED = validation_enabled(False)

@@ -20,6 +20,7 @@ from torch import nn
 
 from . import _checks, _checks_models
 from .families import Family
+from .validation import TRUSTED
 
 
 class LatentModel(nn.Module):
@@ -75,14 +76,14 @@ class LatentModel(nn.Module):
         """log p(z).   Shapes: (S, N, K) -> (S, N)."""
         if _checks.enabled:
             _checks_models.draws(self, z)
-        with _checks.trusted():
+        with TRUSTED:
             return self.prior(z.shape[1]).log_prob(z)
 
     def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x, z) = log p(x|z) + log p(z).   Shapes: (N, D), (S, N, K) -> (S, N)."""
         if _checks.enabled:
             _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
-        with _checks.trusted():
+        with TRUSTED:
             return self.log_likelihood(x, z) + self.log_prior(z)
 
     def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
@@ -100,7 +101,7 @@ class LatentModel(nn.Module):
         if _checks.enabled:
             n = _checks.positive_int("n", n)
         z = self.sample_prior(1, n, generator=generator)[0]
-        with _checks.trusted():
+        with TRUSTED:
             return z, self.sample_likelihood(z, generator=generator)
 
 

@@ -25,6 +25,7 @@ from . import _checks, _checks_models, _checks_values
 from .contracts import LatentModel
 from .estimators import Estimate, default_estimator, elbo_pathwise
 from .families import Family
+from .validation import TRUSTED
 
 
 class LocalFit(NamedTuple):
@@ -63,7 +64,7 @@ def ascend(
     optimizer, schedule = annealed_adam(parameters, lr, num_steps)
     trace = like.new_empty(num_steps + 1)
     result = estimate()
-    with _checks.trusted():
+    with TRUSTED:
         for step in range(num_steps + 1):
             if step:
                 result = estimate()
@@ -129,7 +130,7 @@ def fit_local(
         return estimate(model, q, x, num_samples, generator=generator, **options)
 
     trace = ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
-    with _checks.trusted():
+    with TRUSTED:
         return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)
 
 

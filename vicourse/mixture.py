@@ -19,6 +19,7 @@ from . import _checks, _checks_models, _checks_values
 from .categorical import Categorical
 from .contracts import TractableModel
 from .numerics import normal_log_prob
+from .validation import TRUSTED
 
 
 class GaussianMixture(TractableModel):
@@ -55,7 +56,7 @@ class GaussianMixture(TractableModel):
         """p(z) as a Categorical with n identical rows.   Shapes: (n, C)."""
         if _checks.enabled:
             n = _checks.positive_int("n", n)
-        with _checks.trusted():
+        with TRUSTED:
             return Categorical(self.logits.expand(n, self.num_components))
 
     def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
@@ -86,7 +87,7 @@ class GaussianMixture(TractableModel):
     def posterior(self, x: torch.Tensor) -> Categorical:
         """Exact p(z | x_i), the responsibilities, as a Categorical (.probs is (N, C))."""
         log_joint = self.component_log_joint(x)
-        with _checks.trusted():
+        with TRUSTED:
             return Categorical(log_joint.log_softmax(-1))
 
     def elbo_exact(self, q: Categorical, x: torch.Tensor) -> torch.Tensor:
@@ -97,7 +98,7 @@ class GaussianMixture(TractableModel):
         if _checks.enabled:
             _checks.instance("q", q, Categorical, "the closed form sums over the labels")
             _checks_models.q(self, q, _checks_models.data(self, x).shape[0])
-        with _checks.trusted():
+        with TRUSTED:
             joint = self.component_log_joint(x)
         return (q.probs * joint).sum(-1) + q.entropy()
 

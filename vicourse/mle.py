@@ -16,6 +16,7 @@ import torch
 from . import _checks, _checks_models, _checks_values
 from .contracts import TractableModel
 from .mixture import GaussianMixture
+from .validation import TRUSTED
 
 
 def _mean_log_likelihood(model: TractableModel, x: torch.Tensor) -> torch.Tensor:
@@ -43,7 +44,7 @@ def fit_gradient(
     parameters = model.trainable_parameters()
     optimizer = torch.optim.Adam(parameters, lr=lr)
     trace = x.new_empty(num_steps + 1)
-    with _checks.trusted():  # x was checked above: no check, no GPU sync inside the loop
+    with TRUSTED:  # x was checked above: no check, no GPU sync inside the loop
         for step in range(num_steps):
             loss = -_mean_log_likelihood(model, x)
             optimizer.zero_grad()
@@ -66,7 +67,7 @@ def expected_log_joint(
     """
     if _checks.enabled:
         _check_responsibilities(model, x, responsibilities)
-    with _checks.trusted():
+    with TRUSTED:
         joint = model.component_log_joint(x)
     return (responsibilities * joint).sum(-1)
 
@@ -112,7 +113,7 @@ def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3)
             "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
         )
         _checks_models.data(model, x)
-    with _checks.trusted():
+    with TRUSTED:
         r = model.posterior(x).probs  # (N, C), E-step
     counts = r.sum(0)  # (C,)
     if not bool((counts > 0).all()):  # always checked: a fit, not an argument, can cause it
@@ -152,7 +153,7 @@ def fit_em(
             "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
         )
     trace = x.new_empty(num_steps + 1)
-    with _checks.trusted():  # x was checked above
+    with TRUSTED:  # x was checked above
         with torch.no_grad():
             trace[0] = _mean_log_likelihood(model, x)
         for step in range(1, num_steps + 1):

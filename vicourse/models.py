@@ -19,6 +19,7 @@ from . import _checks, _checks_models, _checks_values
 from .contracts import TractableModel
 from .gaussian import DiagonalGaussian
 from .numerics import HALF_LOG_2PI, normal_log_prob
+from .validation import TRUSTED
 
 
 def _expected_log_normal(sq: torch.Tensor, var: torch.Tensor | float, dim: int) -> torch.Tensor:
@@ -76,7 +77,7 @@ class GaussianMean(TractableModel):
         """p(z) as a DiagonalGaussian with n identical rows.   Shapes: (n, K)."""
         if _checks.enabled:
             n = _checks.positive_int("n", n)
-        with _checks.trusted():
+        with TRUSTED:
             return DiagonalGaussian(
                 self.prior_loc.expand(n, self.latent_dim), self.prior_scale.log()
             )
@@ -115,7 +116,7 @@ class GaussianMean(TractableModel):
         prior_precision, noise_precision = self.prior_scale.pow(-2), self.noise_scale.pow(-2)
         precision = prior_precision + noise_precision
         loc = (self.prior_loc * prior_precision + x * noise_precision) / precision
-        with _checks.trusted():
+        with TRUSTED:
             return DiagonalGaussian(loc, -0.5 * precision.log())
 
     def elbo_exact(self, q: DiagonalGaussian, x: torch.Tensor) -> torch.Tensor:
@@ -150,7 +151,7 @@ class GaussianMean(TractableModel):
         log_second_moment = half - self.data_dim * torch.log(
             2 * self.noise_scale * math.sqrt(math.pi)
         )
-        with _checks.trusted():
+        with TRUSTED:
             return torch.expm1(log_second_moment - 2 * self.log_marginal(x))
 
 
@@ -207,7 +208,7 @@ class LinearGaussian(TractableModel):
         if _checks.enabled:
             n = _checks.positive_int("n", n)
         zeros = self.weight.new_zeros(n, self.latent_dim)
-        with _checks.trusted():
+        with TRUSTED:
             return DiagonalGaussian(zeros, zeros)
 
     @torch.no_grad()
@@ -265,7 +266,7 @@ class LinearGaussian(TractableModel):
         Shapes: (N, D) -> (N, K).
         """
         loc = self.posterior(x).loc
-        with _checks.trusted():
+        with TRUSTED:
             return DiagonalGaussian(loc, -0.5 * self.posterior_precision().diagonal().log())
 
     def mean_field_gap(self) -> torch.Tensor:

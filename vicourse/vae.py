@@ -26,6 +26,7 @@ from .estimators import elbo_pathwise
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians
 from .nets import BernoulliDecoder, GaussianEncoder, standardization
+from .validation import TRUSTED
 
 __all__ = ["VAE", "BernoulliDecoder"]
 
@@ -95,7 +96,7 @@ class VAE(LatentModel):
         if _checks.enabled:
             n = _checks.positive_int("n", n)
         zeros = self.encoder.input_loc.new_zeros(n, self.latent_dim)
-        with _checks.trusted():
+        with TRUSTED:
             return DiagonalGaussian(zeros, zeros)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
@@ -105,7 +106,7 @@ class VAE(LatentModel):
         """
         if _checks.enabled:
             _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
-        with _checks.trusted():
+        with TRUSTED:
             logits = self.decoder(z)  # (S, N, D)
         return -F.binary_cross_entropy_with_logits(
             logits, x.expand_as(logits), reduction="none"
@@ -117,7 +118,7 @@ class VAE(LatentModel):
         if _checks.enabled:
             _checks_models.latent(self, z, fix="draw z from the prior")
             _checks.generator(generator, z.device)
-        with _checks.trusted():
+        with TRUSTED:
             probs = torch.sigmoid(self.decoder(z))
         return torch.bernoulli(probs, generator=generator)
 
@@ -126,7 +127,7 @@ class VAE(LatentModel):
         """E_θ[x | z] = σ(f_θ(z)), what the decoder draws for z.   Shapes: (..., K) -> (..., D)."""
         if _checks.enabled:
             _checks_models.latent(self, z, fix="pass latent codes")
-        with _checks.trusted():
+        with TRUSTED:
             return torch.sigmoid(self.decoder(z))
 
     # The bounds.
@@ -138,7 +139,7 @@ class VAE(LatentModel):
             _checks_models.data(self, x)
             num_samples = _checks.positive_int("num_samples", num_samples)
             _checks.generator(generator, x.device)
-        with _checks.trusted():
+        with TRUSTED:
             q = self.encoder(x)
             z = q.rsample(num_samples, generator=generator)
             reconstruction = -self.log_likelihood(x, z).mean(0)
@@ -156,7 +157,7 @@ class VAE(LatentModel):
         if kl == "mc":
             if _checks.enabled:
                 _checks_models.data(self, x)
-            with _checks.trusted():
+            with TRUSTED:
                 q = self.encoder(x)
             return elbo_pathwise(self, q, x, num_samples, generator=generator).surrogate
         _checks.fail("kl", "'analytic' or 'mc'", repr(kl), "pass kl='analytic'")
@@ -174,7 +175,7 @@ class VAE(LatentModel):
                 _checks_models.data(self, x)
                 num_samples = _checks.positive_int("num_samples", num_samples)
                 _checks.generator(generator, x.device)
-            with _checks.trusted():
+            with TRUSTED:
                 q = self.encoder(x)
                 z = q.rsample(num_samples, generator=generator)
                 return -log_mean_exp(log_weights(self, q, x, z)).mean()
@@ -193,7 +194,7 @@ class VAE(LatentModel):
             batch_size = _checks.positive_int("batch_size", batch_size)
             _checks.generator(generator, x.device)
         out = []
-        with _checks.trusted():
+        with TRUSTED:
             for chunk in x.split(batch_size):
                 q = self.encoder(chunk)
                 z = q.sample(num_samples, generator=generator)

@@ -1,0 +1,47 @@
+"""The switch for argument checks: on by default, off where the arguments are known to be right.
+
+Validate once, where the user's call enters: a public function checks its arguments when
+`_checks.enabled` is True and then computes inside `TRUSTED`, so the public functions it calls
+in turn check nothing; the fitting loops and the trainer run entirely inside `TRUSTED`, so a step
+costs what its arithmetic costs. `vicourse.validation_enabled(False)` (a context manager) and
+`vicourse.enable_validation(False)` switch the checks off for a caller's own loops, as
+`torch.distributions.Distribution.set_default_validate_args` and pyro's `enable_validation` do.
+The switch is global to the process, like theirs. The checks themselves are in _checks*.py.
+Chapter: all (every public function reads it; the fitters of chapters 5, 6 and 8 run under it).
+"""
+
+from __future__ import annotations
+
+from . import _checks
+
+
+class validation_enabled:
+    """Inside `with vicourse.validation_enabled(False):` no argument is checked; the previous
+    setting comes back on exit. With True, checks are switched back on inside.
+
+    For loops of your own over data you checked once: a wrong argument then gives a raw torch
+    error or a wrong answer instead of the project's message. The package's own loops (the
+    fitters and the trainer) already run this way.
+    """
+
+    __slots__ = ("previous", "wanted")
+
+    def __init__(self, enabled: bool = True):
+        self.wanted = _checks.boolean("enabled", enabled)
+        self.previous: list[bool] = []  # a stack, so that one switch can be entered twice
+
+    def __enter__(self):
+        self.previous.append(_checks.enabled)
+        _checks.enabled = self.wanted
+
+    def __exit__(self, *exc_info):
+        _checks.enabled = self.previous.pop()
+
+
+def enable_validation(enabled: bool = True) -> None:
+    """Switch argument checks on (the default) or off for the rest of the process."""
+    _checks.enabled = _checks.boolean("enabled", enabled)
+
+
+TRUSTED = validation_enabled(False)
+"""The package's own code, inside a call whose arguments were checked: `with TRUSTED:`."""
