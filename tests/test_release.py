@@ -123,6 +123,17 @@ def test_pyproject_takes_the_version_from_the_package():
     assert not re.search(r"^version\s*=\s*\"", (ROOT / "pyproject.toml").read_text(), re.M)
 
 
+def test_the_package_list_names_every_folder_of_the_package():
+    listed = set(
+        tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
+    )
+    folders = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for init in (ROOT / "vicourse").rglob("__init__.py")
+    }
+    assert listed == folders, "pyproject.toml's [tool.setuptools] packages must list every folder"
+
+
 def test_the_built_metadata_has_the_version_without_importing_torch(tmp_path):
     """What pip writes for an install, built from a copy of the sources in a Python where
     importing torch fails: setuptools reads __version__ from the file."""

@@ -21,9 +21,10 @@ Read the modules in the order of the derivation; each imports only those above i
     data.py        binarized handwritten digits (and MNIST) as tensors   (chapter 8)
     vae.py         the variational autoencoder and its bounds            (chapter 8)
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
-    plots.py       matplotlib figures (import explicitly: from vicourse import plots)
+    plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
-    exercises.py   the exercises' reference answers, and check(name, fn)   (every chapter)
+    exercise_answers.py, exercise_cases.py   the exercises' reference answers and inputs
+    exercises.py   check(name, fn): a learner's function against the reference (every chapter)
 
 Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); functions
 return quantities to maximize; every sampler takes a keyword-only `generator=`; device and

@@ -1,4 +1,4 @@
-"""Live explorers for Jupyter and Colab: sliders over q's parameters redraw the figures of plots.py.
+"""Live explorers for Jupyter and Colab: sliders over q's parameters redraw the figures of plots/.
 
 A static page runs no Python, so each chapter shows the matching static figure or animation too.
 Works with ipywidgets 7.7 (Colab) and 8.x; ipywidgets is imported only when an explorer is built.
