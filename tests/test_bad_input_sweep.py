@@ -357,6 +357,9 @@ CASES["GaussianMixture.component_log_joint"] = Case(
 CASES["log_mean_exp"] = Case(
     vicourse.log_mean_exp, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
 )
+CASES["iwae"] = Case(
+    vicourse.iwae, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
+)
 CASES["pathwise"] = Case(
     vicourse.pathwise,
     lambda: dict(q=q(), f=lambda z: z.square().sum(-1), num_samples=4, generator=gen()),

@@ -17,6 +17,8 @@ from vicourse import (
     elbo,
     elbo_value,
     elbo_with_entropy,
+    iwae,
+    log_mean_exp,
     log_weights,
     monte_carlo,
     naive_log_marginal,
@@ -36,6 +38,27 @@ def test_elbo_at_the_exact_posterior_is_log_marginal_with_zero_variance():
     assert log_w.shape == (64, 5)
     torch.testing.assert_close(elbo(log_w), model.log_marginal(x), rtol=0, atol=1e-12)
     assert (log_w.var(0) < 1e-20).all()
+
+
+def test_iwae_lies_between_the_elbo_and_log_p_of_x_and_is_the_elbo_for_one_draw():
+    """For the same draws IWAE_S ≥ ELBO (Jensen), with equality at S = 1; averaged over many
+    repeats it stays below log p(x) and rises towards it with S."""
+    model = GaussianMean(2, 0.5, 1.0, 0.5, dtype=F64)
+    _, x = model.sample(3, generator=gen(5))
+    q = random_q(3, 2)
+    with torch.no_grad():
+        log_w = log_weights(model, q, x, q.rsample(16, generator=gen(6)))
+        torch.testing.assert_close(iwae(log_w), log_mean_exp(log_w), rtol=0, atol=0)
+        assert (iwae(log_w) >= elbo(log_w)).all()
+        torch.testing.assert_close(iwae(log_w[:1]), elbo(log_w[:1]), rtol=0, atol=1e-12)
+        z = q.rsample(64 * 2_000, generator=gen(7))
+        many = log_weights(model, q, x, z).reshape(2_000, 64, 3)
+        by_s = [
+            iwae(many[:, :s].transpose(0, 1).reshape(s, -1)).reshape(2_000, 3).mean(0)
+            for s in (1, 8, 64)
+        ]
+        assert (by_s[0] < by_s[1]).all() and (by_s[1] < by_s[2]).all()
+        assert (by_s[2] < model.log_marginal(x)).all()
 
 
 @pytest.mark.parametrize("make", [lambda: GaussianMean(2, 0.5, 1.0, 0.5, dtype=F64), linear_model])

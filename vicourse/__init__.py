@@ -39,10 +39,10 @@ from . import exercises, runtime
 from ._checks import ArgumentError, ArgumentTypeError, FitError
 from .amortized import AmortizationGap, GaussianEncoder, amortization_gap, fit_amortized
 from .bounds import (
-    MonteCarloEstimate,
     elbo,
     elbo_value,
     elbo_with_entropy,
+    iwae,
     log_mean_exp,
     log_weights,
     monte_carlo,
@@ -67,6 +67,7 @@ from .mixture import GaussianMixture
 from .mle import em_step, expected_log_joint, fit_em, fit_gradient
 from .models import GaussianMean, LinearGaussian
 from .nets import BernoulliDecoder
+from .numerics import MonteCarloEstimate  # noqa: F401  (0.2.0's name of Estimate)
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
 from .trainer import History, train
 from .vae import VAE
@@ -97,7 +98,6 @@ __all__ = [
     "LatentModel",
     "LinearGaussian",
     "LocalFit",
-    "MonteCarloEstimate",
     "TractableModel",
     "amortization_gap",
     "default_device",
@@ -116,6 +116,7 @@ __all__ = [
     "fit_em",
     "fit_gradient",
     "fit_local",
+    "iwae",
     "kl_diag_gaussians",
     "kl_diag_to_full",
     "kl_monte_carlo",

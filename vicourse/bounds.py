@@ -8,6 +8,14 @@ a chapter can show what is differentiated and a test can replay it. The log of t
 weight, log (1/S) Σ_s w_s, is `log_mean_exp`: chapter 2's naive estimate with the prior as q,
 and the importance-weighted bound (IWAE) with any q.
 
+One name per idea:
+    elbo(log_w)             the ELBO of given log weights, (1/S) Σ_s log w_s
+    iwae(log_w)             the IWAE bound of given log weights, log (1/S) Σ_s w_s ≥ elbo(log_w)
+    model.elbo_exact(q, x)  a model's closed-form ELBO (a TractableModel)
+    elbo_value(model, q, x) the ELBO to report: closed form where there is one, else 4,096 draws
+    elbo_with_entropy       the notes' form, E_q[log p(x, z)] + H(q), H in closed form
+and every estimator returns one type, Estimate (value, standard_error, surrogate).
+
 Shapes: z is (S, N, K) (or (S, N) labels), log_w is (S, N), every bound is (N,).
 Chapter 3, "The variational approximation" (book/03_variational_approximation.ipynb); the
 naive estimate of p(x) from prior samples is chapter 2's.  Next: kl.py names the gap.
@@ -20,14 +28,15 @@ import torch
 from . import _checks, _checks_models
 from .contracts import LatentModel, TractableModel
 from .families import Family
-from .numerics import MonteCarloEstimate, check_log_w, log_mean_exp, monte_carlo
+from .numerics import Estimate, check_log_w, log_mean_exp, monte_carlo
 from .validation import TRUSTED
 
 __all__ = [
-    "MonteCarloEstimate",
+    "Estimate",
     "elbo",
     "elbo_value",
     "elbo_with_entropy",
+    "iwae",
     "log_mean_exp",
     "log_weights",
     "monte_carlo",
@@ -56,6 +65,14 @@ def elbo(log_w: torch.Tensor) -> torch.Tensor:
     if _checks.enabled:
         check_log_w(log_w)
     return log_w.mean(0)
+
+
+def iwae(log_w: torch.Tensor) -> torch.Tensor:
+    """The importance-weighted bound IWAE_S = log (1/S) Σ_s w_s of given log weights (Burda et
+    al., 2016): with z_s ~ q, a lower bound on log p(x) in expectation, at least elbo(log_w) for
+    the same draws (Jensen), equal to it for S = 1.   Shapes: (S, N) -> (N,).   Chapters: 3, 8.
+    """
+    return log_mean_exp(log_w)
 
 
 def elbo_with_entropy(

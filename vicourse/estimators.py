@@ -5,8 +5,8 @@
     score function (REINFORCE), for any constant b:
         ∇_φ J = E_{z~q_φ}[(f(z) − b) ∇_φ log q_φ(z)]          since E_q[∇_φ log q_φ] = 0
 
-Each returns an Estimate: the value, detached, per datapoint, and a surrogate whose gradient is
-the estimate: estimate.surrogate.sum().backward(). The ELBO is the case f(z) = log w =
+Each returns an Estimate (numerics.py): the value, detached, per datapoint, and a surrogate whose
+gradient is the estimate: estimate.surrogate.sum().backward(). The ELBO is the case f(z) = log w =
 log p_θ(x, z) − log q_φ(z): `elbo_pathwise` and `elbo_score_function` take the same arguments,
 so the fitters of chapters 5 and 6 take either as a function: fit_local(model, x,
 estimator=vicourse.elbo_score_function); without one they pick by q.has_rsample, as pyro does.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import NamedTuple
 
 import torch
 
@@ -28,15 +27,8 @@ from .bounds import log_weights
 from .contracts import LatentModel
 from .families import Family
 from .gaussian import DiagonalGaussian
+from .numerics import Estimate
 from .validation import TRUSTED
-
-
-class Estimate(NamedTuple):
-    """value: the Monte Carlo estimate of J per datapoint, detached (N,).
-    surrogate: (N,), differentiate it: its gradient is the gradient estimate."""
-
-    value: torch.Tensor
-    surrogate: torch.Tensor
 
 
 def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) -> Estimate:
@@ -50,7 +42,7 @@ def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) ->
     with TRUSTED:
         z = q.rsample(num_samples, generator=generator)
     values = _values(f, z, q)  # (S, N)
-    return Estimate(values.detach().mean(0), values.mean(0))
+    return Estimate(values.detach().mean(0), surrogate=values.mean(0))
 
 
 def score_function(
@@ -78,7 +70,7 @@ def score_function(
     b = _baseline(baseline, values.detach())
     with TRUSTED:
         surrogate = values + (values.detach() - b) * q.log_prob(z)
-    return Estimate(values.detach().mean(0), surrogate.mean(0))
+    return Estimate(values.detach().mean(0), surrogate=surrogate.mean(0))
 
 
 def elbo_pathwise(

@@ -15,7 +15,7 @@ import torch
 from . import _checks, _checks_values
 from .families import Family
 from .gaussian import DiagonalGaussian
-from .numerics import MonteCarloEstimate, monte_carlo
+from .numerics import Estimate, monte_carlo
 from .validation import TRUSTED
 
 _FIX_Q = "build q with vicourse.DiagonalGaussian(loc, log_scale)"
@@ -84,7 +84,7 @@ def kl_monte_carlo(
     num_samples: int,
     *,
     generator: torch.Generator | None = None,
-) -> MonteCarloEstimate:
+) -> Estimate:
     """KL(q ‖ p) ≈ (1/S) Σ_s [log q(z_s) − log p(z_s)], z_s ~ q, with its standard error.
 
     For a q with rsample (a DiagonalGaussian) the draws are reparameterized, z = μ + σ ε, so the

@@ -32,14 +32,25 @@ def normal_log_prob(
     return (-0.5 * eps.square() - log_scale - HALF_LOG_2PI).sum(-1)
 
 
-class MonteCarloEstimate(NamedTuple):
-    """A Monte Carlo average and its standard error, both (N,)."""
+class Estimate(NamedTuple):
+    """A Monte Carlo estimate per datapoint, the one result type of the package's estimators.
+
+    value: the estimate (N,); from a gradient estimator, detached.
+    standard_error: its standard error std/√S (N,), where it was computed (monte_carlo,
+        kl_monte_carlo); else None.
+    surrogate: (N,), from a gradient estimator (elbo_pathwise, ...): differentiate it, its
+        gradient is the gradient estimate; else None.
+    """
 
     value: torch.Tensor
-    standard_error: torch.Tensor
+    standard_error: torch.Tensor | None = None
+    surrogate: torch.Tensor | None = None
 
 
-def monte_carlo(values: torch.Tensor) -> MonteCarloEstimate:
+MonteCarloEstimate = Estimate  # 0.2.0's name for the result of monte_carlo
+
+
+def monte_carlo(values: torch.Tensor) -> Estimate:
     """The mean over the S draws of `values` and its standard error std/√S.
 
     Shapes: (S, N) -> (N,), (N,).   Chapter: 4.
@@ -54,7 +65,7 @@ def monte_carlo(values: torch.Tensor) -> MonteCarloEstimate:
                 "a standard error needs at least two draws",
             )
         _checks_values.finite("values", values, bounded=False)
-    return MonteCarloEstimate(values.mean(0), values.std(0) / math.sqrt(values.shape[0]))
+    return Estimate(values.mean(0), values.std(0) / math.sqrt(values.shape[0]))
 
 
 def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:

@@ -5,7 +5,7 @@
 
 Everything is the earlier chapters' pieces: the networks are nets.py's, the KL is
 kl.kl_diag_gaussians, the Monte Carlo ELBO is estimators.elbo_pathwise, and the
-importance-weighted bound is bounds.log_mean_exp of bounds.log_weights. A VAE is a LatentModel,
+importance-weighted bound is bounds.iwae of bounds.log_weights. A VAE is a LatentModel,
 not a TractableModel: it has no exact log p(x), only bounds on it.
 
 Shapes: x is (N, D) with values in [0, 1]; z is (S, N, K); bounds are (N,), in nats per image.
@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks, _checks_models
-from .bounds import log_mean_exp, log_weights
+from .bounds import iwae, log_weights
 from .contracts import LatentModel
 from .estimators import elbo_pathwise
 from .gaussian import DiagonalGaussian
@@ -178,7 +178,7 @@ class VAE(LatentModel):
             with TRUSTED:
                 q = self.encoder(x)
                 z = q.rsample(num_samples, generator=generator)
-                return -log_mean_exp(log_weights(self, q, x, z)).mean()
+                return -iwae(log_weights(self, q, x, z)).mean()
         _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
 
     @torch.no_grad()
@@ -198,5 +198,5 @@ class VAE(LatentModel):
             for chunk in x.split(batch_size):
                 q = self.encoder(chunk)
                 z = q.sample(num_samples, generator=generator)
-                out.append(log_mean_exp(log_weights(self, q, chunk, z)))
+                out.append(iwae(log_weights(self, q, chunk, z)))
         return torch.cat(out)
