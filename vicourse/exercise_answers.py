@@ -14,6 +14,18 @@ import math
 import torch
 from torch.distributions import Normal
 
+__all__ = [
+    "affine_encoder",
+    "ascent_step",
+    "elbo_with_entropy",
+    "kl_normal",
+    "mixture_log_marginal",
+    "reparameterized_sample",
+    "responsibilities",
+    "score_function_surrogate",
+    "vae_loss",
+]
+
 
 def mixture_log_marginal(x, weights, means, scales):
     """Chapter 1. log p(x) = log Σ_k π_k N(x; μ_k, σ_k²), stably.  (N,), (K,)×3 -> (N,)."""
