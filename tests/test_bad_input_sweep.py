@@ -436,7 +436,7 @@ CASES["GaussianEncoder.for_data"] = Case(
 CASES["gradient_samples"] = Case(
     gradient_samples,
     lambda: dict(
-        estimator="score",
+        estimator=vicourse.score_function,
         loc=1.0,
         scale=0.5,
         f=lambda z: z.square().sum(-1),
@@ -446,7 +446,7 @@ CASES["gradient_samples"] = Case(
         generator=gen(),
     ),
     dict(
-        estimator="estimator",
+        estimator="estimator_fn",
         loc="real",
         scale="positive",
         f="callable",
@@ -730,8 +730,6 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             ("a tensor", torch.zeros(2), True),
             ("a VAE of other width", vicourse.VAE(5, 2, hidden=(3,)).double(), True),
         ]
-    elif kind == "estimator":
-        cases += [("'reinforce'", "reinforce", True), ("'Pathwise'", "Pathwise", True)]
     elif kind == "estimator_fn":  # estimators are passed as functions, never by name
         cases += [("'pathwise'", "pathwise", True), ("'score'", "score", True)]
     elif kind == "baseline":

@@ -25,6 +25,7 @@ from vicourse import (
     pathwise,
     score_function,
 )
+from vicourse.estimators import gradient_samples
 
 F64 = torch.float64
 MU, SIGMA = 0.8, 0.6
@@ -190,3 +191,9 @@ def test_estimators_are_functions_and_the_default_follows_rsample():
             vicourse.fit_local(model, x, estimator=name)
     with pytest.raises(ArgumentError, match="baseline must be None with estimator=elbo_pathwise"):
         vicourse.fit_local(model, x, estimator=elbo_pathwise, baseline=1.0)
+    square = lambda z: z.square().sum(-1)  # noqa: E731
+    for name in ("pathwise", "score", elbo_pathwise):
+        with pytest.raises(ArgumentTypeError, match="pass the function itself"):
+            gradient_samples(name, 1.0, 0.5, square, num_trials=4, generator=gen(0))
+    d_mu, _ = gradient_samples(vicourse.score_function, 1.0, 0.5, square, 2, 4, generator=gen(0))
+    assert d_mu.shape == (4,) and d_mu.dtype == F64

@@ -207,7 +207,7 @@ def _check_baseline(baseline, num_samples: int, n: int, like: torch.Tensor) -> N
 
 
 def gradient_samples(
-    estimator: str,
+    estimator: Callable[..., Estimate],
     loc: float,
     scale: float,
     f: Callable,
@@ -221,26 +221,27 @@ def gradient_samples(
     num_samples draws: one row of a (T, 1) q per trial, so one backward pass gives all of them.
 
     Args:
-        estimator: "pathwise" or "score".
+        estimator: the function itself, pathwise or score_function.
         loc, scale: μ and σ > 0 (float64).
         f: maps z (S, T, 1) to (S, T).
 
     Returns:
         two (T,) float64 tensors.   Chapter: 7 (and widgets.explore_gradients).
     """
-    if estimator not in ("pathwise", "score"):
+    if estimator is not pathwise and estimator is not score_function:
         _checks.fail(
             "estimator",
-            "'pathwise' or 'score'",
-            repr(estimator),
-            "pass estimator='pathwise' or 'score'",
+            "the function vicourse.pathwise or vicourse.score_function",
+            _checks.describe_value(estimator),
+            "pass the function itself, e.g. estimator=vicourse.score_function",
+            kind=_checks.ArgumentTypeError,
         )
-    if estimator == "pathwise" and baseline is not None:
+    if estimator is pathwise and baseline is not None:
         _checks.fail(
             "baseline",
-            "None with estimator='pathwise'",
+            "None with estimator=pathwise",
             repr(baseline),
-            "a baseline is for the score function: pass estimator='score'",
+            "a baseline is for the score function: pass estimator=score_function",
         )
     loc, scale = _checks.real("loc", loc), _checks.positive("scale", scale)
     trials = _checks.positive_int("num_trials", num_trials)
@@ -248,9 +249,7 @@ def gradient_samples(
     mu = torch.full((trials, 1), loc, dtype=torch.float64, device=device, requires_grad=True)
     log_sigma = torch.full_like(mu, math.log(scale)).requires_grad_()  # in float64 throughout
     q = DiagonalGaussian(mu, log_sigma)
-    if estimator == "pathwise":
-        estimate = pathwise(q, f, num_samples, generator=generator)
-    else:
-        estimate = score_function(q, f, num_samples, baseline=baseline, generator=generator)
+    options = {} if baseline is None else {"baseline": baseline}
+    estimate = estimator(q, f, num_samples, generator=generator, **options)
     d_mu, d_log_sigma = torch.autograd.grad(estimate.surrogate.sum(), (mu, log_sigma))
     return d_mu[:, 0].detach(), d_log_sigma[:, 0].detach() / scale  # ∂/∂σ = ∂/∂log σ / σ

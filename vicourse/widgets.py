@@ -81,7 +81,7 @@ def explore_gradients(
     import matplotlib.pyplot as plt
 
     from . import plots
-    from .estimators import gradient_samples
+    from .estimators import gradient_samples, pathwise, score_function
 
     widgets = _ipywidgets()
     _checks.real("loc", loc)
@@ -95,9 +95,9 @@ def explore_gradients(
     def spread(loc: float, scale: float, num_samples: int) -> dict:
         generator = torch.Generator().manual_seed(0)
         samples = {}
-        for name in ("pathwise", "score"):
+        for name, estimator in (("pathwise", pathwise), ("score", score_function)):
             d_loc, _ = gradient_samples(
-                name, loc, scale, _square, num_samples, num_trials, generator=generator
+                estimator, loc, scale, _square, num_samples, num_trials, generator=generator
             )
             samples[name] = d_loc
         state.update({f"{k} variance": v.var().item() for k, v in samples.items()})
