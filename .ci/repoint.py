@@ -8,7 +8,7 @@ published at (html.baseurl, GitHub Pages: https://OWNER.github.io/REPO/, derived
 repository). This rewrites it, then everything that repeats it: the first cell of every chapter
 (which installs vicourse in Colab from `git+URL@REF`), every link to the package's code in the
 chapters and pages (`URL/blob/REF/vicourse/…`, `URL/tree/REF/vicourse`), and the repository and
-published addresses in README.md, CITATION.cff and pyproject.toml. tests/test_colab.py checks
+published addresses in README.md, CITATION.cff and pyproject.toml. tests/book/test_colab.py checks
 that they all agree. With --check it changes nothing and exits 1 if anything disagrees with
 _config.yml.
 """

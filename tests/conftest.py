@@ -15,6 +15,21 @@ import yaml
 
 matplotlib.use("Agg")
 
+# Each test gets the marker of its folder, so a part runs on its own: `-m unit` (one file per
+# package module), `-m book` (the chapters' structure, coursework and Colab path), `-m site` (the
+# built site), `-m tooling` (workflows, release, style, benchmarks), `-m chapters` (nbval).
+PARTS = ("unit", "book", "site", "tooling")
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        path = Path(str(item.path)).resolve()
+        if path.suffix == ".ipynb":
+            item.add_marker("chapters")
+        elif path.parent.name in PARTS and path.parent.parent.name == "tests":
+            item.add_marker(path.parent.name)
+
+
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
 
 

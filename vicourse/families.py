@@ -78,8 +78,8 @@ class Family:
 
     def sample(self, num_samples: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
         """The draws of rsample with the same generator state, cut from the graph."""
-        with torch.no_grad():
-            return self.rsample(num_samples, generator=generator)
+        with torch.no_grad():  # no graph is built; detach, since a view can still require grad
+            return self.rsample(num_samples, generator=generator).detach()
 
     def detach(self):
         """The same q, cut from the autograd graph."""

@@ -6,7 +6,7 @@ screen reader, so its spoken name does not contain what sighted readers see
 (WCAG 2.5.3, axe's label-content-name-mismatch). This writes the same HTML
 without that aria-label: its name is then its visible text. The theme's two
 buttons with the same problem are fixed in _templates/.
-tests/test_browser.py audits every page.
+tests/site/test_browser.py audits every page.
 """
 
 from html import escape

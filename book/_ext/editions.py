@@ -10,7 +10,7 @@ anything is written, so no solution reaches its HTML or its search index. It
 also drops what would lead back to them: the copied notebook sources (the
 download button) and the Colab buttons, which open the notebooks with their
 solutions; students get the notebooks `.ci/assign.py` generates instead.
-tests/test_site.py checks that no solution text is in the student HTML.
+tests/site/test_site.py checks that no solution text is in the student HTML.
 """
 
 import os

@@ -3,7 +3,7 @@
 The files come from the PyPI package django-static-mathjax, which ships MathJax
 3's es5 build. They are copied to _static/mathjax/ when the HTML build
 finishes; _config.yml points Sphinx's mathjax_path at
-_static/mathjax/tex-chtml.js. tests/test_site.py checks that every built
+_static/mathjax/tex-chtml.js. tests/site/test_site.py checks that every built
 page's MathJax script exists.
 """
 

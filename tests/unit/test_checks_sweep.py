@@ -1,4 +1,4 @@
-"""The principle behind test_bad_input.py, tested with hypothesis: every public function, fed one
+"""The principle behind test_checks.py, tested with hypothesis: every public function, fed one
 malformed argument at a time (a wrong type, dtype, shape or device; nan or inf at any position; a
 count, scale or number out of range; an object of the wrong kind), either returns a result free of
 nan or raises the project's ArgumentError with its message: '{name} must be …, got …; {fix}.' It

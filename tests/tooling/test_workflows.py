@@ -61,7 +61,7 @@ def readme_commands() -> set[str]:
 def script_commands(name: str) -> list[str]:
     """The `bash .ci/…` commands a script in .ci/ runs, in order."""
     return re.findall(
-        r"^\s*(?:\w+=\S+ )*(bash \.ci/\S+(?: --\w+)?)", (ROOT / ".ci" / name).read_text(), re.M
+        r"^\s*(?:\w+=\S+ )*(bash \.ci/[^\n#]*?)\s*$", (ROOT / ".ci" / name).read_text(), re.M
     )
 
 
@@ -87,7 +87,9 @@ def test_ci_runs_the_site_build_and_the_tests_on_every_pull_request_and_push():
     two = re.search(r"^## Two commands\n(.*?)^## ", README, flags=re.S | re.M)[1]
     build, test = re.findall(r"```bash\n(.*?)\n```", two)[:2]
     assert (build, test) == ("bash .ci/build_site.sh", "bash .ci/test.sh")
-    assert script_commands("run") == [build, f"{build} --student", test]
+    # then the end-to-end checks the test command leaves out (otter grading, the Colab path)
+    end_to_end = f"{test} -m end_to_end tests/book"
+    assert script_commands("run") == [build, f"{build} --student", test, end_to_end]
 
 
 def test_main_deploys_the_built_site_to_pages_with_the_official_actions():

@@ -130,6 +130,7 @@ def code_questions(path):
     return {name: points for _, kind, _, points, name in exercises(path) if kind == "code"}
 
 
+@pytest.mark.end_to_end
 def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(coursework):
     for path in CHAPTERS:
         student = coursework / "student" / path.name
@@ -142,6 +143,7 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
         assert "Type your answer here" in text
 
 
+@pytest.mark.end_to_end
 def test_otter_grades_solutions_full_and_student_notebooks_zero(coursework):
     jobs = []
     for path in CHAPTERS:
@@ -159,6 +161,7 @@ def test_otter_grades_solutions_full_and_student_notebooks_zero(coursework):
             assert score == (max_score if who == "solution" else 0), (path.name, who, name)
 
 
+@pytest.mark.end_to_end
 def test_one_answered_question_gets_partial_marks(coursework):
     path = ROOT / "book" / "07_reparameterization.ipynb"
     nb = nbformat.read(coursework / "student" / path.name, as_version=4)

@@ -1,6 +1,6 @@
 """Bad input gets the project's error, which names the argument, what was expected, what came and
 the fix; never a silent wrong answer. One test per case found by hand; the property-based sweep is
-in test_bad_input_sweep.py."""
+in test_checks_sweep.py."""
 
 import math
 

@@ -17,6 +17,7 @@ import sys
 import time
 import tomllib
 
+import pytest
 import torch
 from conftest import ROOT, copy_of_the_working_tree, require
 from packaging.version import Version
@@ -63,6 +64,7 @@ def installed(python) -> dict[str, str]:
     return {p["name"].lower(): p["version"] for p in json.loads(out)}
 
 
+@pytest.mark.end_to_end
 def test_colab_like_environment_runs_every_chapter(tmp_path):
     venv = tmp_path / "colab"
     run([sys.executable, "-m", "venv", str(venv)], check=True)
