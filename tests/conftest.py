@@ -2,6 +2,7 @@
 said), so a failure is reproducible and a false alarm has probability below 1e-6 per check.
 """
 
+import functools
 import os
 import re
 import shutil
@@ -45,6 +46,22 @@ def dtype(request):
 
 def gen(seed, device="cpu"):
     return torch.Generator(device=torch.device(device)).manual_seed(seed)
+
+
+@functools.cache
+def digits():
+    """scikit-learn's digits as the VAE sees them (vicourse.load_images), loaded once."""
+    import vicourse
+
+    return vicourse.load_images("digits")
+
+
+def small_vae(seed=0):
+    """A VAE for the digits, 64-32-2, its weights drawn from torch's global generator at `seed`."""
+    import vicourse
+
+    torch.manual_seed(seed)
+    return vicourse.VAE.for_data(digits().x_train, 2, hidden=(32,))
 
 
 ROOT = Path(__file__).resolve().parents[1]

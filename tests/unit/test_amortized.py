@@ -22,17 +22,6 @@ from vicourse import (
 F64 = torch.float64
 
 
-def test_the_encoder_starts_at_the_standard_normal_and_standardizes_its_input():
-    x = 5 + 3 * torch.randn(50, 3, generator=gen(0), dtype=F64)
-    x[:, 2] = 7.0  # a column with no spread is only centred
-    encoder = GaussianEncoder.for_data(x, 2, hidden=(8,))
-    q = encoder(x)
-    assert q.loc.shape == (50, 2) and q.loc.dtype == F64
-    assert (q.loc == 0).all() and (q.log_scale == 0).all()
-    torch.testing.assert_close(encoder.input_loc, x.mean(0))
-    assert encoder.input_scale[2] == 1 and abs(encoder.input_scale[0] - x[:, 0].std()) < 1e-12
-
-
 def test_an_affine_encoder_learns_the_conjugate_posterior_for_new_x_too():
     model = GaussianMean(2, 0.3, 1.0, 0.5, dtype=F64)
     _, x = model.sample(200, generator=gen(1))

@@ -12,6 +12,7 @@ cases per function (default 40) for a deeper local run.
 import math
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 
 import matplotlib.pyplot as plt
@@ -32,7 +33,7 @@ from vicourse import (
 )
 from vicourse.estimators import gradient_samples
 
-F64 = torch.float64
+DTYPE = torch.float64  # of the valid cases; test_every_valid_case_works_in_float32 sets float32
 EXAMPLES = int(os.environ.get("VICOURSE_SWEEP_EXAMPLES", "40"))
 MESSAGE = re.compile(r"^\S.* must be .+, got .+; .+\.( \(.*\))?$", re.DOTALL)
 
@@ -42,23 +43,24 @@ def gen():
 
 
 def conjugate():
-    return GaussianMean(2, 0.3, 1.2, 0.6, dtype=F64)
+    return GaussianMean(2, 0.3, 1.2, 0.6, dtype=DTYPE)
 
 
 def linear():
-    weight = torch.tensor([[1.0, 0.5], [0.3, -0.7], [0.2, 0.1]], dtype=F64)
-    return LinearGaussian(weight, torch.tensor([0.1, -0.2, 0.3], dtype=F64), 0.5)
+    weight = torch.tensor([[1.0, 0.5], [0.3, -0.7], [0.2, 0.1]], dtype=DTYPE)
+    return LinearGaussian(weight, torch.tensor([0.1, -0.2, 0.3], dtype=DTYPE), 0.5)
 
 
 def mixture():
     return GaussianMixture(
-        torch.zeros(3, dtype=F64),
-        torch.tensor([[-2.0], [0.0], [2.0]], dtype=F64),
-        torch.full((3, 1), -0.3, dtype=F64),
+        torch.zeros(3, dtype=DTYPE),
+        torch.tensor([[-2.0], [0.0], [2.0]], dtype=DTYPE),
+        torch.full((3, 1), -0.3, dtype=DTYPE),
     )
 
 
-def q(n=3, k=2, dtype=F64):
+def q(n=3, k=2, dtype=None):
+    dtype = dtype or DTYPE
     return DiagonalGaussian(
         torch.linspace(-1, 1, n * k, dtype=dtype).reshape(n, k),
         torch.full((n, k), -0.2, dtype=dtype),
@@ -66,24 +68,24 @@ def q(n=3, k=2, dtype=F64):
 
 
 def categorical(n=3, c=3):
-    return vicourse.Categorical(torch.linspace(-1, 1, n * c, dtype=F64).reshape(n, c))
+    return vicourse.Categorical(torch.linspace(-1, 1, n * c, dtype=DTYPE).reshape(n, c))
 
 
 def encoder():
     torch.manual_seed(0)
-    return vicourse.GaussianEncoder(3, 2, hidden=(4,)).double()
+    return vicourse.GaussianEncoder(3, 2, hidden=(4,)).to(DTYPE)
 
 
 def x2(n=3):
-    return torch.linspace(-1, 1, 2 * n, dtype=F64).reshape(n, 2)
+    return torch.linspace(-1, 1, 2 * n, dtype=DTYPE).reshape(n, 2)
 
 
 def x3(n=3):
-    return torch.linspace(-1, 1, 3 * n, dtype=F64).reshape(n, 3)
+    return torch.linspace(-1, 1, 3 * n, dtype=DTYPE).reshape(n, 3)
 
 
 def x1(n=3):
-    return torch.linspace(-1, 1, n, dtype=F64)[:, None]
+    return torch.linspace(-1, 1, n, dtype=DTYPE)[:, None]
 
 
 @dataclass
@@ -109,12 +111,12 @@ GEN = dict(generator="generator")
 CASES = {
     "DiagonalGaussian": Case(
         DiagonalGaussian,
-        lambda: dict(loc=torch.zeros(3, 2, dtype=F64), log_scale=torch.zeros(3, 2, dtype=F64)),
+        lambda: dict(loc=torch.zeros(3, 2, dtype=DTYPE), log_scale=torch.zeros(3, 2, dtype=DTYPE)),
         dict(loc="data", log_scale="data"),
     ),
     "DiagonalGaussian.from_scale": Case(
         DiagonalGaussian.from_scale,
-        lambda: dict(loc=torch.zeros(3, 2, dtype=F64), scale=torch.ones(3, 2, dtype=F64)),
+        lambda: dict(loc=torch.zeros(3, 2, dtype=DTYPE), scale=torch.ones(3, 2, dtype=DTYPE)),
         dict(loc="data", scale="data"),
     ),
     "q.rsample": Case(
@@ -128,12 +130,12 @@ CASES = {
         dict(num_samples="count", **GEN),
     ),
     "q.log_prob": Case(
-        method(q, "log_prob"), lambda: dict(z=torch.zeros(5, 3, 2, dtype=F64)), dict(z="data")
+        method(q, "log_prob"), lambda: dict(z=torch.zeros(5, 3, 2, dtype=DTYPE)), dict(z="data")
     ),
     "GaussianMean": Case(
         GaussianMean,
         lambda: dict(
-            dim=2, prior_loc=0.3, prior_scale=1.2, noise_scale=0.6, dtype=F64, device="cpu"
+            dim=2, prior_loc=0.3, prior_scale=1.2, noise_scale=0.6, dtype=DTYPE, device="cpu"
         ),
         dict(
             dim="count",
@@ -147,24 +149,26 @@ CASES = {
     "LinearGaussian": Case(
         LinearGaussian,
         lambda: dict(
-            weight=torch.ones(3, 2, dtype=F64), bias=torch.zeros(3, dtype=F64), noise_scale=0.5
+            weight=torch.ones(3, 2, dtype=DTYPE), bias=torch.zeros(3, dtype=DTYPE), noise_scale=0.5
         ),
         dict(weight="data", bias="optional_data", noise_scale="positive"),
     ),
     "GaussianMixture": Case(
         GaussianMixture,
         lambda: dict(
-            logits=torch.zeros(3, dtype=F64),
-            loc=torch.zeros(3, 1, dtype=F64),
-            log_scale=torch.zeros(3, 1, dtype=F64),
+            logits=torch.zeros(3, dtype=DTYPE),
+            loc=torch.zeros(3, 1, dtype=DTYPE),
+            log_scale=torch.zeros(3, 1, dtype=DTYPE),
         ),
         dict(logits="data", loc="data", log_scale="data"),
     ),
     "elbo": Case(
-        vicourse.elbo, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
+        vicourse.elbo, lambda: dict(log_w=-torch.ones(4, 3, dtype=DTYPE)), dict(log_w="data")
     ),
     "monte_carlo": Case(
-        vicourse.monte_carlo, lambda: dict(values=torch.ones(4, 3, dtype=F64)), dict(values="data")
+        vicourse.monte_carlo,
+        lambda: dict(values=torch.ones(4, 3, dtype=DTYPE)),
+        dict(values="data"),
     ),
     "kl_diag_gaussians": Case(
         vicourse.kl_diag_gaussians, lambda: dict(q=q(), p=q()), dict(q="q", p="q")
@@ -197,7 +201,7 @@ CASES = {
     "expected_log_joint": Case(
         vicourse.expected_log_joint,
         lambda: dict(
-            model=mixture(), x=x1(), responsibilities=torch.full((3, 3), 1 / 3, dtype=F64)
+            model=mixture(), x=x1(), responsibilities=torch.full((3, 3), 1 / 3, dtype=DTYPE)
         ),
         dict(model="model", x="data", responsibilities="data"),
     ),
@@ -230,20 +234,20 @@ CASES = {
         dict(model="model", x="data", q="q"),
     ),
     "plots.plot_trace": Case(
-        plots.plot_trace, lambda: dict(trace=torch.ones(5, dtype=F64)), dict(trace="data")
+        plots.plot_trace, lambda: dict(trace=torch.ones(5, dtype=DTYPE)), dict(trace="data")
     ),
     "plots.plot_landscape": Case(
         plots.plot_landscape,
         lambda: dict(
-            locs=torch.linspace(-1, 1, 4, dtype=F64),
-            log_scales=torch.linspace(-1, 0, 3, dtype=F64),
-            values=torch.ones(4, 3, dtype=F64),
+            locs=torch.linspace(-1, 1, 4, dtype=DTYPE),
+            log_scales=torch.linspace(-1, 0, 3, dtype=DTYPE),
+            values=torch.ones(4, 3, dtype=DTYPE),
         ),
         dict(locs="data", log_scales="data", values="data"),
     ),
     "plots.plot_posterior_and_q": Case(
         plots.plot_posterior_and_q,
-        lambda: dict(model=GaussianMean(1, dtype=F64), x=x1(1), q=q(1, 1), z_range=(-3.0, 3.0)),
+        lambda: dict(model=GaussianMean(1, dtype=DTYPE), x=x1(1), q=q(1, 1), z_range=(-3.0, 3.0)),
         dict(model="model", x="data", q="q", z_range="pair"),
     ),
     "plots.plot_marginal_1d": Case(
@@ -259,14 +263,14 @@ CASES = {
     "plots.animate_q": Case(
         plots.animate_q,
         lambda: dict(
-            model=GaussianMean(1, dtype=F64), x=x1(1), locs=[0.0, 0.5], log_scales=[0.0, -0.5]
+            model=GaussianMean(1, dtype=DTYPE), x=x1(1), locs=[0.0, 0.5], log_scales=[0.0, -0.5]
         ),
         dict(model="model", x="data", locs="sequence", log_scales="sequence"),
     ),
     "plots.animation_html": Case(
         plots.animation_html,
         lambda: dict(
-            anim=plots.animate_q(GaussianMean(1, dtype=F64), x1(1), [0.0], [0.0]),
+            anim=plots.animate_q(GaussianMean(1, dtype=DTYPE), x1(1), [0.0], [0.0]),
             alt="q moves onto the posterior, closing the gap",
         ),
         dict(anim="animation", alt="choice"),
@@ -275,8 +279,8 @@ CASES = {
 
 # Methods of the three models, with data of the right width for each.
 for name, factory, x, z, k in [
-    ("GaussianMean", conjugate, x2, lambda: torch.zeros(4, 3, 2, dtype=F64), 2),
-    ("LinearGaussian", linear, x3, lambda: torch.zeros(4, 3, 2, dtype=F64), 2),
+    ("GaussianMean", conjugate, x2, lambda: torch.zeros(4, 3, 2, dtype=DTYPE), 2),
+    ("LinearGaussian", linear, x3, lambda: torch.zeros(4, 3, 2, dtype=DTYPE), 2),
     ("GaussianMixture", mixture, x1, lambda: torch.zeros(4, 3, dtype=torch.long), 1),
 ]:
     z_kind = "labels" if k == 1 else "data"
@@ -315,7 +319,7 @@ for name, factory, x, z, k in [
             CASES[f"{bound}({name})"] = Case(
                 getattr(vicourse, bound),
                 lambda factory=factory, x=x: dict(
-                    model=factory(), q=q(), x=x(), z=torch.zeros(4, 3, 2, dtype=F64)
+                    model=factory(), q=q(), x=x(), z=torch.zeros(4, 3, 2, dtype=DTYPE)
                 ),
                 dict(model="model", q="q", x="data", z="data"),
             )
@@ -355,10 +359,10 @@ CASES["GaussianMixture.component_log_joint"] = Case(
 )
 
 CASES["log_mean_exp"] = Case(
-    vicourse.log_mean_exp, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
+    vicourse.log_mean_exp, lambda: dict(log_w=-torch.ones(4, 3, dtype=DTYPE)), dict(log_w="data")
 )
 CASES["iwae"] = Case(
-    vicourse.iwae, lambda: dict(log_w=-torch.ones(4, 3, dtype=F64)), dict(log_w="data")
+    vicourse.iwae, lambda: dict(log_w=-torch.ones(4, 3, dtype=DTYPE)), dict(log_w="data")
 )
 CASES["pathwise"] = Case(
     vicourse.pathwise,
@@ -458,12 +462,12 @@ CASES["gradient_samples"] = Case(
 )
 CASES["plots.show_images"] = Case(
     plots.show_images,
-    lambda: dict(images=torch.rand(5, 4, dtype=F64), shape=(2, 2), ncols=3),
+    lambda: dict(images=torch.rand(5, 4, dtype=DTYPE), shape=(2, 2), ncols=3),
     dict(images="data", ncols="count"),
 )
 CASES["plots.plot_gradient_spread"] = Case(
     plots.plot_gradient_spread,
-    lambda: dict(samples={"a": torch.randn(50, dtype=F64)}, exact=0.5),
+    lambda: dict(samples={"a": torch.randn(50, dtype=DTYPE)}, exact=0.5),
     dict(samples="samples", exact="real"),
 )
 CASES["GaussianEncoder.forward"] = Case(
@@ -505,11 +509,11 @@ CASES["amortization_gap"] = Case(
 
 def vae():
     torch.manual_seed(0)
-    return vicourse.VAE(4, 2, hidden=(3,)).double()
+    return vicourse.VAE(4, 2, hidden=(3,)).to(DTYPE)
 
 
 def images(n=3):
-    return (torch.arange(4 * n, dtype=F64).reshape(n, 4) % 2).contiguous()
+    return (torch.arange(4 * n, dtype=DTYPE).reshape(n, 4) % 2).contiguous()
 
 
 CASES["VAE"] = Case(
@@ -540,7 +544,7 @@ CASES["VAE.iwae"] = Case(
     dict(x="data", num_samples="count", batch_size="count", **GEN),
 )
 CASES["VAE.mean_image"] = Case(
-    method(vae, "mean_image"), lambda: dict(z=torch.zeros(3, 2, dtype=F64)), dict(z="data")
+    method(vae, "mean_image"), lambda: dict(z=torch.zeros(3, 2, dtype=DTYPE)), dict(z="data")
 )
 CASES["train"] = Case(
     vicourse.train,
@@ -577,11 +581,12 @@ CASES["load_images"] = Case(
     dict(name="choice", device="device", dtype="dtype"),
 )
 CASES["Categorical"] = Case(
-    vicourse.Categorical, lambda: dict(logits=torch.zeros(3, 3, dtype=F64)), dict(logits="data")
+    vicourse.Categorical, lambda: dict(logits=torch.zeros(3, 3, dtype=DTYPE)), dict(logits="data")
 )
 CASES["Categorical.from_probs"] = Case(
     vicourse.Categorical.from_probs,
-    lambda: dict(probs=torch.full((3, 3), 1 / 3, dtype=F64)),
+    # zeros too: their log must stay finite in float32 as well
+    lambda: dict(probs=torch.tensor([[0, 0.25, 0.75], [1, 0, 0], [0.5, 0, 0.5]], dtype=DTYPE)),
     dict(probs="data"),
 )
 CASES["Categorical.sample"] = Case(
@@ -728,7 +733,7 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
         cases += [
             ("the conjugate model", conjugate(), True),
             ("a tensor", torch.zeros(2), True),
-            ("a VAE of other width", vicourse.VAE(5, 2, hidden=(3,)).double(), True),
+            ("a VAE of other width", vicourse.VAE(5, 2, hidden=(3,)).to(DTYPE), True),
         ]
     elif kind == "estimator_fn":  # estimators are passed as functions, never by name
         cases += [("'pathwise'", "pathwise", True), ("'score'", "score", True)]
@@ -737,8 +742,8 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             ("'mean'", "mean", True),
             ("nan", math.nan, True),
             ("True", True, True),
-            ("a (5,) tensor", torch.zeros(5, dtype=F64), True),
-            ("a (3,) tensor", torch.zeros(3, dtype=F64), False),
+            ("a (5,) tensor", torch.zeros(5, dtype=DTYPE), True),
+            ("a (3,) tensor", torch.zeros(3, dtype=DTYPE), False),
             ("2.0", 2.0, False),
         ]
     elif kind == "widths":
@@ -761,21 +766,21 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
     elif kind == "encoder":
         cases += [
             ("a tensor", torch.zeros(2), True),
-            ("the wrong widths", vicourse.GaussianEncoder(2, 2).double(), True),
+            ("the wrong widths", vicourse.GaussianEncoder(2, 2).to(DTYPE), True),
             ("float32", vicourse.GaussianEncoder(3, 2), True),
             ("a torch Linear", torch.nn.Linear(3, 4), True),
         ]
     elif kind == "any_q":  # a generic estimator takes any q that f accepts
         cases += [
             ("a torch Normal", torch.distributions.Normal(0.0, 1.0), True),
-            ("a tensor", torch.zeros(3, 2, dtype=F64), True),
+            ("a tensor", torch.zeros(3, 2, dtype=DTYPE), True),
             ("two rows more", q(5, 2), False),
             ("a Categorical", categorical(), False),
         ]
     elif kind in ("q", "optional_q"):
         cases += [
             ("a torch Normal", torch.distributions.Normal(0.0, 1.0), True),
-            ("a tensor", torch.zeros(3, 2, dtype=F64), True),
+            ("a tensor", torch.zeros(3, 2, dtype=DTYPE), True),
             ("one latent dimension more", q(value.loc.shape[0], value.latent_dim + 1), True),
             ("two rows more", q(value.loc.shape[0] + 2, value.latent_dim), True),
             ("float32", value.to(torch.float32), False),
@@ -819,7 +824,7 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             (
                 "a 3-D posterior",
                 torch.distributions.MultivariateNormal(
-                    torch.zeros(1, 3, dtype=F64), torch.eye(3, dtype=F64)
+                    torch.zeros(1, 3, dtype=DTYPE), torch.eye(3, dtype=DTYPE)
                 ),
                 True,
             ),
@@ -937,3 +942,18 @@ def test_malformed_argument_gets_a_result_without_nan_or_the_projects_error(
     kwargs[argument], where = materialize(spec, kwargs[argument], data)
     problem = check(name, kwargs, f"{name}({argument}={label.format(i=where)})", must_raise)
     assert problem is None, problem
+
+
+@QUIET
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_valid_case_works_in_float32(name, monkeypatch):
+    """The valid arguments with every tensor, q, model and network in float32 instead of float64
+    give a result whose values are all finite (no nan, no inf), and no error."""
+    monkeypatch.delenv("VICOURSE_DEVICE", raising=False)
+    monkeypatch.setattr(sys.modules[__name__], "DTYPE", torch.float32)
+    try:
+        result = CASES[name].call(**CASES[name].valid())
+    finally:
+        plt.close("all")
+    for t in tensors(result):
+        assert not t.is_floating_point() or torch.isfinite(t).all(), f"{name} gave {t}"

@@ -1,0 +1,69 @@
+"""data.py: the images the VAE trains on: a fixed offline split of binarized digits, and clear
+errors when MNIST cannot be had (no torchvision, no network, a damaged download)."""
+
+import hashlib
+import sys
+import types
+import urllib.error
+from pathlib import Path
+
+import pytest
+import torch
+
+from vicourse import DataUnavailable, load_images
+
+DIGITS = load_images("digits")
+
+
+def test_digits_are_a_fixed_binarized_split():
+    again = load_images("digits")
+    assert DIGITS.x_train.shape == (1437, 64) and DIGITS.x_test.shape == (360, 64)
+    assert torch.equal(DIGITS.x_train, again.x_train) and torch.equal(DIGITS.y_test, again.y_test)
+    assert set(DIGITS.x_train.unique().tolist()) == {0.0, 1.0}
+    assert DIGITS.shape == (8, 8) and DIGITS.y_train.dtype == torch.long
+
+
+def test_mnist_errors_are_clear_without_torchvision_or_network(monkeypatch):
+    monkeypatch.setitem(sys.modules, "torchvision", None)
+    with pytest.raises(DataUnavailable, match="needs torchvision, which is not installed"):
+        load_images("mnist")
+
+    class Offline:
+        resources = (("train-images-idx3-ubyte.gz", "0" * 32),)
+
+        def __init__(self, *args, **kwargs):
+            raise urllib.error.URLError("no route to host")
+
+    fake = types.ModuleType("torchvision")
+    fake.datasets = types.SimpleNamespace(MNIST=Offline)
+    utils = types.ModuleType("torchvision.datasets.utils")
+    utils.check_integrity = lambda path, md5: True
+    monkeypatch.setitem(sys.modules, "torchvision", fake)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", fake.datasets)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets.utils", utils)
+    with pytest.raises(DataUnavailable, match=r"could not download MNIST .* no route to host"):
+        load_images("mnist")
+
+
+def test_a_damaged_mnist_download_is_refused(monkeypatch, tmp_path):
+    raw = tmp_path / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte.gz").write_bytes(b"not mnist")
+
+    class Downloaded:
+        resources = (("train-images-idx3-ubyte.gz", "d41d8cd98f00b204e9800998ecf8427e"),)
+
+        def __init__(self, root, train, download):
+            self.raw_folder = str(raw)
+
+    fake = types.ModuleType("torchvision")
+    fake.datasets = types.SimpleNamespace(MNIST=Downloaded)
+    utils = types.ModuleType("torchvision.datasets.utils")
+    utils.check_integrity = lambda path, md5: (
+        hashlib.md5(Path(path).read_bytes()).hexdigest() == md5
+    )
+    monkeypatch.setitem(sys.modules, "torchvision", fake)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets", fake.datasets)
+    monkeypatch.setitem(sys.modules, "torchvision.datasets.utils", utils)
+    with pytest.raises(DataUnavailable, match="does not match its MD5 sum"):
+        load_images("mnist", root=tmp_path)
