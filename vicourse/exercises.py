@@ -19,12 +19,14 @@ in `vicourse.exercise_cases`; this module compares and reports (and re-exports b
 
 from __future__ import annotations
 
+import functools
+import inspect
 import textwrap
 from collections.abc import Callable
 
 import torch
 
-from . import _checks
+from . import _checks, _checks_values
 from .exercise_answers import *  # noqa: F403  (vicourse.exercises.kl_normal is the reference)
 from .exercise_cases import DTYPE, EXERCISES, Exercise, Shown  # noqa: F401
 
@@ -176,3 +178,103 @@ def verify(name: str, fn: Callable) -> None:
     passed, text = _report(name, fn)
     if not passed:
         raise ExerciseFailed(text)
+
+
+# ---------------------------------------------------------------- the references, checked
+
+# What each reference answer's arguments are. vicourse.exercises.NAME checks them, then calls the
+# answer in vicourse.exercise_answers (which stays plain torch: it is the lesson, and check()
+# compares with it directly). "tensor": a finite, nonempty float tensor; "scale": one whose
+# values are positive scales σ (σ² finite and nonzero in its dtype); "weights": nonnegative,
+# summing to 1; "pixels": values in [0, 1]. A digit after "/" is the number of dimensions the
+# docstring's shapes give.
+_ARGUMENTS = {
+    "mixture_log_marginal": dict(
+        x="tensor/1", weights="weights/1", means="tensor/1", scales="scale/1"
+    ),
+    "responsibilities": dict(x="tensor/1", weights="weights/1", means="tensor/1", scales="scale/1"),
+    "elbo_with_entropy": dict(log_joint="function", mu="tensor/1", sigma="scale/1", eps="tensor/2"),
+    "kl_normal": dict(mu_q="tensor", sigma_q="scale", mu_p="tensor", sigma_p="scale"),
+    "ascent_step": dict(elbo="function", mu="tensor", log_sigma="tensor", lr="number"),
+    "affine_encoder": dict(x="tensor/2", weight="tensor/2", bias="tensor/1"),
+    "reparameterized_sample": dict(mu="tensor/2", sigma="scale/2", eps="tensor/3"),
+    "score_function_surrogate": dict(r_values="tensor/1", log_q="tensor/1", baseline="number"),
+    "vae_loss": dict(logits="tensor/2", x="pixels/2", mu="tensor/2", log_sigma="tensor/2"),
+}
+
+
+def _check_argument(name: str, value, spec: str) -> None:
+    kind, _, ndim = spec.partition("/")
+    if kind == "function":
+        if not callable(value):
+            _checks.fail(
+                name,
+                "a function",
+                _checks.describe_value(value),
+                "pass a function (a def or a lambda)",
+                kind=_checks.ArgumentTypeError,
+            )
+        return
+    if kind == "number":
+        if isinstance(value, torch.Tensor) and value.numel() == 1 and value.is_floating_point():
+            value = value.item()
+        _checks.real(name, value)
+        return
+    _checks.tensor(name, value, ndim=int(ndim) if ndim else None, fix="see the docstring's shapes")
+    if value.numel() == 0:
+        _checks.fail(name, "a tensor with values", "an empty tensor", "pass at least one value")
+    _checks_values.finite(name, value)
+    if kind == "scale":
+        low, high = _checks_values.scale_range(value.dtype)
+        if bool(((value < low) | (value > high)).any()):
+            _checks.fail(
+                name,
+                f"scales between {low:.1e} and {high:.1e} in {value.dtype}",
+                f"values from {value.min().item():.3g} to {value.max().item():.3g}",
+                "pass positive scales σ (not log σ), or use torch.float64",
+            )
+    elif kind == "weights":
+        _checks_values.distribution_rows(name, value)
+    elif kind == "pixels" and bool(((value < 0) | (value > 1)).any()):
+        _checks.fail(name, "pixel values in [0, 1]", "values outside it", "binarize the images")
+
+
+def _checked(answer: Callable, kinds: dict) -> Callable:
+    """The reference answer behind the project's argument checks (see _ARGUMENTS)."""
+    signature = inspect.signature(answer)
+
+    @functools.wraps(answer)
+    def reference(*args, **kwargs):
+        try:
+            bound = signature.bind(*args, **kwargs)
+        except TypeError as error:
+            _checks.fail(
+                f"{answer.__name__}'s arguments",
+                f"those of {answer.__name__}{signature}",
+                str(error),
+                "pass them as the exercise gives them",
+                kind=_checks.ArgumentTypeError,
+            )
+        bound.apply_defaults()
+        for name, value in bound.arguments.items():
+            _check_argument(name, value, kinds[name])
+        try:
+            return answer(*bound.args, **bound.kwargs)
+        except (RuntimeError, ValueError, IndexError) as error:  # shapes that do not fit
+            shapes = ", ".join(
+                f"{k} {tuple(v.shape)}"
+                for k, v in bound.arguments.items()
+                if isinstance(v, torch.Tensor)
+            )
+            _checks.fail(
+                f"{answer.__name__}'s arguments",
+                "of shapes that fit together (see its docstring)",
+                shapes,
+                f"fix the shapes (torch says: {str(error).splitlines()[0]})",
+            )
+
+    return reference
+
+
+for _name, _kinds in _ARGUMENTS.items():
+    globals()[_name] = _checked(globals()[_name], _kinds)

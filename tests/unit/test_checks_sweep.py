@@ -612,6 +612,18 @@ for _name in ("check", "verify"):  # the learner's function: any callable is a f
         dict(name="choice", fn="learner_fn"),
     )
 
+# The reference answers (vicourse.exercises.NAME), on the first input of their exercise.
+_KIND = {"function": "function", "number": "real"}
+for _name, _arguments in vicourse.exercises._ARGUMENTS.items():
+    CASES[f"exercises.{_name}"] = Case(
+        getattr(vicourse.exercises, _name),
+        lambda name=_name: {
+            k: v.to(DTYPE) if torch.is_tensor(v) and v.is_floating_point() else v
+            for k, v in vicourse.exercises.EXERCISES[name].cases(gen())[0].items()
+        },
+        {k: _KIND.get(kind, "data") for k, kind in _arguments.items()},
+    )
+
 OPTIONAL = {
     "generator",
     "optional_flag",
@@ -810,6 +822,8 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
         cases += [("1", 1, True), ("'yes'", "yes", True)]
     elif kind == "animation":
         cases += [("a figure", plt.figure(), True)]
+    elif kind == "function":
+        cases += [("3", 3, True)]
     elif kind == "learner_fn":
         cases += [("3", 3, True), ("a tensor", torch.zeros(3), True)]
     elif kind == "callable":
