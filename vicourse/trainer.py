@@ -316,7 +316,9 @@ def _resume(path: Path, model, optimizer, history: History, generator, run: dict
     except Exception as error:  # unpickling, zip, I/O, torch: any of them means "not a checkpoint"
         state = error
     if not isinstance(state, dict) or not FIELDS <= set(state):
-        why = str(state).splitlines()[0] if isinstance(state, Exception) else "other contents"
+        why = "other contents"
+        if isinstance(state, Exception):  # its first line, or its type for an empty message
+            why = (str(state).splitlines() or [type(state).__name__])[0]
         _checks.fail(
             "checkpoint",
             "a file written by vicourse.train",

@@ -4,7 +4,7 @@ message, bad settings are refused by name, and the CUDA graph step trains like t
 import pytest
 import torch
 from conftest import digits, gen, small_vae
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import vicourse
@@ -157,8 +157,19 @@ STEP = st.one_of(
 )
 
 
+def examples(test):
+    """Every damage once, and every change once, besides what hypothesis draws."""
+    first = ("train", set(), 2)
+    for how in DAMAGE:
+        test = example(steps=[first, ("damage", how, 0), ("train", set(), 2)])(test)
+    for key in OTHER:
+        test = example(steps=[first, ("train", {key}, 3)])(test)
+    return example(steps=[first, ("train", set(), 1), ("train", set(), 4)])(test)
+
+
 @settings(max_examples=30, deadline=None, derandomize=True, database=None)
 @given(steps=st.lists(STEP, min_size=2, max_size=4))
+@examples
 def test_a_sequence_of_calls_resumes_the_same_run_or_is_refused_by_name(steps, tmp_path_factory):
     path = tmp_path_factory.mktemp("run") / "run.pt"
     saved = None  # the oracle: None (no file), "damaged", or (config, epochs) in the file
