@@ -21,6 +21,7 @@ Read the modules in the order of the derivation; each imports only those above i
     data.py        binarized handwritten digits (and MNIST) as tensors   (chapter 8)
     vae.py         the variational autoencoder and its bounds            (chapter 8)
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
+    checkpoints.py what a checkpoint holds, and a resume that is the same run (chapter 8)
     plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
     exercise_answers.py, exercise_cases.py   the exercises' reference answers and inputs

@@ -43,6 +43,19 @@ def data(model, x, name: str = "x") -> torch.Tensor:
     return x
 
 
+def fit_precision(name: str, value: torch.Tensor) -> torch.Tensor:
+    """Data a fit trains on: float32 or float64. In float16 and bfloat16 Adam's eps (1e-8)
+    rounds to 0 or drowns, and sums over pixels lose whole nats, so a fit would stop on nan."""
+    if value.dtype not in (torch.float32, torch.float64):
+        _checks.fail(
+            name,
+            "float32 or float64 to train on (Adam's eps, 1e-8, is lost in 16-bit floats)",
+            str(value.dtype),
+            f"convert the model and {name} with .float()",
+        )
+    return value
+
+
 def draws(model, z, n: int | None = None) -> torch.Tensor:
     """z is latent draws, samples first, like the model: (S, N, K), or (S, N) labels."""
     if model.discrete:

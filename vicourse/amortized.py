@@ -138,7 +138,7 @@ def _check_encoder(model, encoder, x) -> None:
     """A model, x for it, and an encoder from the model's D to its K, where x is."""
     _checks.instance("model", model, LatentModel, "use a vicourse model")
     _checks.instance("encoder", encoder, GaussianEncoder, "build one with GaussianEncoder(D, K)")
-    _checks.fit_precision("x", _checks_models.data(model, x))
+    _checks_models.fit_precision("x", _checks_models.data(model, x))
     _checks.like("x", x, "the encoder", encoder.input_loc)
     if encoder.latent_dim != model.latent_dim or encoder.data_dim != model.data_dim:
         _checks.fail(

@@ -107,7 +107,7 @@ def fit_local(
     """
     if _checks.enabled:
         _checks.instance("model", model, LatentModel, "use a vicourse model")
-        n = _checks.fit_precision("x", _checks_models.data(model, x)).shape[0]
+        n = _checks_models.fit_precision("x", _checks_models.data(model, x)).shape[0]
         num_steps = _checks.positive_int("num_steps", num_steps)
         num_samples = _checks.positive_int("num_samples", num_samples)
         lr = _checks.positive("lr", lr)

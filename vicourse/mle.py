@@ -38,7 +38,7 @@ def fit_gradient(
     """
     if _checks.enabled:
         _checks.instance("model", model, TractableModel, "use GaussianMixture or LinearGaussian")
-        _checks.fit_precision("x", _checks_models.data(model, x))
+        _checks_models.fit_precision("x", _checks_models.data(model, x))
         num_steps = _checks.positive_int("num_steps", num_steps)
         lr = _checks.positive("lr", lr)
     parameters = model.trainable_parameters()

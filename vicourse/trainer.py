@@ -15,17 +15,15 @@ Chapter 8, "The variational autoencoder" (book/08_vae.ipynb).
 
 from __future__ import annotations
 
-import hashlib
 import math
-import os
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 
-from . import _checks, _checks_models
+from . import _checks, _checks_models, checkpoints
 from .vae import VAE
 from .validation import TRUSTED
 
@@ -87,7 +85,7 @@ def train(
         the History of all epochs, resumed ones included.   Chapter: 8.
     """
     _checks.instance("model", model, VAE, "build one with vicourse.VAE.for_data(x, K)")
-    x = _checks.fit_precision("x_train", _checks_models.data(model, x_train, "x_train"))
+    x = _checks_models.fit_precision("x_train", _checks_models.data(model, x_train, "x_train"))
     if x_test is not None:
         _checks_models.data(model, x_test, "x_test")
     epochs = _checks.positive_int("epochs", epochs)
@@ -121,11 +119,11 @@ def train(
     if objective not in ("elbo", "iwae"):
         _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
     settings = dict(batch_size=batch_size, num_samples=num_samples, objective=objective, lr=lr, n=n)
-    path = None if checkpoint is None else _checkpoint_path(checkpoint)
+    path = None if checkpoint is None else checkpoints.path(checkpoint)
     if path is not None:
-        run = _run(model, x, x_test, settings)
+        run = checkpoints.run_record(model, x, x_test, settings)
         if path.is_file():
-            _resume(path, model, optimizer, history, generator, run, epochs)
+            checkpoints.resume(path, model, optimizer, history, generator, run, epochs)
     steps = n // batch_size
     total = x.new_zeros(())  # the epoch's summed loss, on the device
     loss = {"num_samples": num_samples, "objective": objective}
@@ -161,7 +159,7 @@ def train(
             history.seconds.append(time.perf_counter() - start)
             bar.set_postfix(train=f"{losses[0]:.2f}", refresh=False)
             if path is not None:
-                _save(path, model, optimizer, history, generator, run)
+                checkpoints.save(path, model, optimizer, history, generator, run)
     finally:
         step.release()
     return history
@@ -241,115 +239,3 @@ class _Step:
         else:
             self.optimizer.zero_grad(set_to_none=True)
             self._body(indices, self.generator)
-
-
-def _checkpoint_path(checkpoint) -> Path:
-    """A path a checkpoint can be read from and written to: refused now, not after an epoch."""
-    if not isinstance(checkpoint, str | os.PathLike):
-        _checks.fail(
-            "checkpoint",
-            "a file path (a str or a pathlib.Path) or None",
-            _checks.describe_value(checkpoint),
-            "pass e.g. checkpoint='vae.pt'",
-            kind=_checks.ArgumentTypeError,
-        )
-    path = Path(checkpoint)
-    if path.is_dir():
-        _checks.fail("checkpoint", "a file path", f"the folder {str(path)!r}", "name a file in it")
-    try:  # the folder must hold the file and its temporary twin (_save writes both)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = path.with_suffix(path.suffix + ".tmp")
-        probe.touch()
-        probe.unlink()
-    except OSError as error:
-        _checks.fail(
-            "checkpoint",
-            "a path where a file can be written",
-            repr(str(path)),
-            f"the system says: {error.strerror or error}; pick another folder",
-        )
-    return path
-
-
-def _fingerprint(x: torch.Tensor | None) -> str | None:
-    """SHA-256 of a tensor's shape, dtype and bytes (one copy to the host, once per call)."""
-    if x is None:
-        return None
-    raw = x.detach().contiguous().cpu().view(torch.uint8).numpy()
-    digest = hashlib.sha256(f"{tuple(x.shape)} {x.dtype}".encode())
-    digest.update(raw.tobytes())
-    return digest.hexdigest()
-
-
-def _run(model, x: torch.Tensor, x_test: torch.Tensor | None, settings: dict) -> dict:
-    """What defines a run: a resume must match it entry for entry."""
-    return {
-        "model": str(model),
-        "dtype": str(model.reference().dtype),
-        "x_train": _fingerprint(x),
-        "x_test": _fingerprint(x_test),
-        **settings,
-    }
-
-
-def _save(path: Path, model, optimizer, history: History, generator, run: dict) -> None:
-    """Write the checkpoint atomically: a crash while saving leaves the previous one intact."""
-    state = {
-        "model": model.state_dict(),
-        "optimizer": optimizer.state_dict(),
-        "history": asdict(history),
-        "generator": generator.get_state(),
-        "run": run,
-    }
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
-
-
-FIELDS = {"model", "optimizer", "history", "generator", "run"}
-
-
-def _resume(path: Path, model, optimizer, history: History, generator, run: dict, epochs) -> None:
-    """Load a checkpoint of this very run, or refuse it, saying why, before any step."""
-    try:
-        state = torch.load(path, map_location=model.reference().device, weights_only=True)
-    except Exception as error:  # unpickling, zip, I/O, torch: any of them means "not a checkpoint"
-        state = error
-    if not isinstance(state, dict) or not FIELDS <= set(state):
-        why = "other contents"
-        if isinstance(state, Exception):  # its first line, or its type for an empty message
-            why = (str(state).splitlines() or [type(state).__name__])[0]
-        _checks.fail(
-            "checkpoint",
-            "a file written by vicourse.train",
-            f"{str(path)!r}, which torch cannot read as one ({why[:200]})",
-            "delete it to start afresh, or pass another path",
-        )
-    saved = state["run"]
-    differ = [k for k in run if saved.get(k) != run[k]]
-    if differ:
-        shown = ", ".join(
-            k
-            if k in ("model", "x_train", "x_test")
-            else f"{k} ({saved.get(k)!r} there, {run[k]!r} here)"
-            for k in differ
-        )
-        _checks.fail(
-            "checkpoint",
-            "a checkpoint made with the same run: model, data and settings",
-            f"one whose {shown} {'differs' if len(differ) == 1 else 'differ'}",
-            "pass the same ones to resume, or another checkpoint path to start afresh",
-        )
-    done = len(state["history"]["train_loss"])
-    if epochs < done:
-        _checks.fail(
-            "epochs",
-            f"at least the {done} epochs the checkpoint holds",
-            str(epochs),
-            f"pass epochs={done} or more to resume, or another checkpoint path",
-        )
-    model.load_state_dict(state["model"])
-    optimizer.load_state_dict(state["optimizer"])
-    for name, values in state["history"].items():
-        getattr(history, name).extend(values)
-    generator.set_state(state["generator"].to("cpu"))
