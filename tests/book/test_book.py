@@ -102,3 +102,24 @@ def test_every_claim_cell_is_hidden_but_executed():
             or "nbval-skip" in c.get("metadata", {}).get("tags", [])
             for c in cells
         ), path.name
+
+
+def test_random_data_and_starting_values_are_drawn_on_the_cpu():
+    """The same data on every device (the troubleshooting page says so): a random tensor in a
+    chapter is drawn on the CPU (no device= beside its generator=) and moved after, and the data
+    and starting values come from the CPU's data_g, not from the device's g. Chapter 2 passes a
+    CPU generator of its own; chapter 1's g is on the CPU; chapter 8's images are fixed."""
+    draw = re.compile(r"torch\.(randn|rand|randint)\((?:[^()]|\([^()]*\))*\)", re.S)
+    for path in toc_chapters():
+        cells = json.loads(path.read_text())["cells"]
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        for source in code:
+            for call in draw.finditer(source):
+                text = call.group(0)
+                assert not ("generator=" in text and "device=" in text), (path.name, text)
+                assert "generator=g," not in text and "generator=g)" not in text, text
+        setup = code[0]
+        if "data_g" in "".join(code[1:]):
+            assert "data_g = vicourse.make_generator(" in setup, path.name
+        if path.name.startswith("01_"):
+            assert "g = vicourse.seed_everything(0)  # on the CPU" in setup
