@@ -38,7 +38,8 @@ def data(model, x, name: str = "x") -> torch.Tensor:
                 name,
                 f"pixel values in [{low:g}, {high:g}] (the Bernoulli likelihood's range)",
                 f"values from {x.min().item():.3g} to {x.max().item():.3g}",
-                "binarize or rescale the images, e.g. with vicourse.load_images",
+                "binarize the images (a pixel is 1 where it is at least half the brightest), "
+                "as vicourse.load_images does",
             )
     return x
 
