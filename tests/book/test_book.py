@@ -123,3 +123,35 @@ def test_random_data_and_starting_values_are_drawn_on_the_cpu():
             assert "data_g = vicourse.make_generator(" in setup, path.name
         if path.name.startswith("01_"):
             assert "g = vicourse.seed_everything(0)  # on the CPU" in setup
+
+
+def test_every_chapter_cites_and_every_citation_resolves():
+    """book/references.bib holds every paper a chapter cites ({cite:t}`key`, {cite:p}`a,b`),
+    every entry is cited somewhere, and every chapter cites at least one. The site build checks
+    the same from the other side: an unknown key is a warning, and warnings fail it."""
+    bib = (ROOT / "book" / "references.bib").read_text()
+    entries = set(re.findall(r"^@\w+\{(\w+),", bib, flags=re.M))
+    cited = set()
+    for path in toc_chapters():
+        text = "".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        keys = {
+            k.strip()
+            for group in re.findall(r"\{cite:[pt]\}`([^`]+)`", text)
+            for k in group.split(",")
+        }
+        assert keys, f"{path.name} cites no paper"
+        assert keys <= entries, (path.name, keys - entries)
+        cited |= keys
+    assert cited == entries, f"in references.bib but cited nowhere: {entries - cited}"
+    assert "bibtex_bibfiles: [book/references.bib]" in (ROOT / "_config.yml").read_text()
+    assert "book/references" in toc_files()
+
+
+def test_every_page_with_a_colab_button_installs_vicourse_first():
+    """Every notebook page gets a Colab launch button, so each one, the status page too, starts
+    by installing vicourse in Colab (a notebook without it fails there on `import vicourse`)."""
+    for path in sorted((ROOT / "book").glob("*.ipynb")):
+        cells = json.loads(path.read_text())["cells"]
+        first_code = next("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        assert 'if "google.colab" in sys.modules:' in first_code, path.name
+        assert first_code.index("%pip install") < first_code.index("import vicourse"), path.name
