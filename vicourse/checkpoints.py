@@ -20,6 +20,11 @@ import torch
 from . import _checks
 
 
+def _temporary(file: Path) -> Path:
+    """The file save() writes first and then renames over the checkpoint."""
+    return file.with_suffix(file.suffix + ".tmp")
+
+
 def path(checkpoint) -> Path:
     """A path a checkpoint can be read from and written to: refused now, not after an epoch."""
     if not isinstance(checkpoint, str | os.PathLike):
@@ -30,22 +35,21 @@ def path(checkpoint) -> Path:
             "pass e.g. checkpoint='vae.pt'",
             kind=_checks.ArgumentTypeError,
         )
-    path = Path(checkpoint)
-    if path.is_dir():
-        _checks.fail("checkpoint", "a file path", f"the folder {str(path)!r}", "name a file in it")
-    try:  # the folder must hold the file and its temporary twin (_save writes both)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        probe = path.with_suffix(path.suffix + ".tmp")
-        probe.touch()
-        probe.unlink()
+    file = Path(checkpoint)
+    if file.is_dir():
+        _checks.fail("checkpoint", "a file path", f"the folder {str(file)!r}", "name a file in it")
+    try:  # the folder must hold the file and its temporary twin (save writes both)
+        file.parent.mkdir(parents=True, exist_ok=True)
+        _temporary(file).touch()
+        _temporary(file).unlink()
     except OSError as error:
         _checks.fail(
             "checkpoint",
             "a path where a file can be written",
-            repr(str(path)),
+            repr(str(file)),
             f"the system says: {error.strerror or error}; pick another folder",
         )
-    return path
+    return file
 
 
 def fingerprint(x: torch.Tensor | None) -> str | None:
@@ -78,9 +82,8 @@ def save(path: Path, model, optimizer, history, generator, run: dict) -> None:
         "generator": generator.get_state(),
         "run": run,
     }
-    temporary = path.with_suffix(path.suffix + ".tmp")
-    torch.save(state, temporary)
-    os.replace(temporary, path)
+    torch.save(state, _temporary(path))
+    os.replace(_temporary(path), path)
 
 
 FIELDS = {"model", "optimizer", "history", "generator", "run"}
