@@ -23,6 +23,7 @@ __all__ = [
     "reparameterized_sample",
     "responsibilities",
     "score_function_surrogate",
+    "shared_scale_encoder",
     "vae_loss",
 ]
 
@@ -63,6 +64,12 @@ def affine_encoder(x, weight, bias):
     out = x @ weight.T + bias
     mu, log_sigma = out.chunk(2, dim=-1)
     return mu, log_sigma.exp()
+
+
+def shared_scale_encoder(x, weight, bias, log_sigma):
+    """Chapter 6. μ = x Wᵀ + b and one σ = exp(log σ) for every row; returns (μ, σ), (N, K) each."""
+    mu = x @ weight.T + bias
+    return mu, log_sigma.exp().expand_as(mu)
 
 
 def reparameterized_sample(mu, sigma, eps):

@@ -26,6 +26,7 @@ from .exercise_answers import (
     reparameterized_sample,
     responsibilities,
     score_function_surrogate,
+    shared_scale_encoder,
     vae_loss,
 )
 
@@ -147,6 +148,14 @@ def _cases_encoder(g):
     return cases
 
 
+def _cases_shared_scale(g):
+    cases = []
+    for n, d, k in ((1, 1, 1), (4, 3, 2), (5, 6, 3), (2, 8, 4)):
+        weight, bias = 0.5 * _normal(g, k, d), _normal(g, k)
+        cases.append(dict(x=_normal(g, n, d), weight=weight, bias=bias, log_sigma=_normal(g, k)))
+    return cases
+
+
 def _cases_sample(g):
     cases = []
     for s, n, k in ((1, 1, 1), (3, 2, 2), (5, 4, 3), (2, 6, 1)):
@@ -245,6 +254,13 @@ EXERCISES: dict[str, Exercise] = {
             affine_encoder,
             _cases_encoder,
             hint="the first K outputs are μ, the last K are log σ; return (μ, exp(log σ))",
+        ),
+        Exercise(
+            "shared_scale_encoder",
+            6,
+            shared_scale_encoder,
+            _cases_shared_scale,
+            hint="μ = x Wᵀ + b; σ = exp(log σ), repeated for every row: .expand_as(μ)",
         ),
         Exercise(
             "reparameterized_sample",

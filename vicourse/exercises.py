@@ -197,6 +197,9 @@ _ARGUMENTS = {
     "kl_normal": dict(mu_q="tensor", sigma_q="scale", mu_p="tensor", sigma_p="scale"),
     "ascent_step": dict(elbo="function", mu="tensor", log_sigma="tensor", lr="number"),
     "affine_encoder": dict(x="tensor/2", weight="tensor/2", bias="tensor/1"),
+    "shared_scale_encoder": dict(
+        x="tensor/2", weight="tensor/2", bias="tensor/1", log_sigma="tensor/1"
+    ),
     "reparameterized_sample": dict(mu="tensor/2", sigma="scale/2", eps="tensor/3"),
     "score_function_surrogate": dict(r_values="tensor/1", log_q="tensor/1", baseline="number"),
     "vae_loss": dict(logits="tensor/2", x="pixels/2", mu="tensor/2", log_sigma="tensor/2"),

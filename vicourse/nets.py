@@ -60,6 +60,8 @@ class GaussianEncoder(nn.Module):
         input_loc, input_scale: (D,) tensors; the network sees (x − input_loc) / input_scale.
             GaussianEncoder.for_data sets them from the data, which keeps the first steps of
             gradient ascent well scaled on raw data such as 0–16 pixel values.
+        shared_scale: if True, the network outputs μ only and log σ is one learned (K,) vector,
+            the same for every x (`shared_log_scale`), as in the linear-Gaussian model's best q.
 
     Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K).   Chapter: 6.
     """
@@ -73,16 +75,19 @@ class GaussianEncoder(nn.Module):
         activation: str = "tanh",
         input_loc: torch.Tensor | None = None,
         input_scale: torch.Tensor | None = None,
+        shared_scale: bool = False,
     ):
         super().__init__()
         self.data_dim = d = _checks.positive_int("data_dim", data_dim)
-        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        self.latent_dim = k = _checks.positive_int("latent_dim", latent_dim)
         widths = [d, *check_widths(hidden, "pass hidden=() for an affine encoder")]
         layers = mlp(widths, activation)
-        last = nn.Linear(widths[-1], 2 * self.latent_dim)
+        shared = _checks.boolean("shared_scale", shared_scale)
+        last = nn.Linear(widths[-1], k if shared else 2 * k)
         nn.init.zeros_(last.weight)  # start at q(z|x) = N(0, I), the usual prior, for every x
         nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, last)
+        self.shared_log_scale = nn.Parameter(torch.zeros(k)) if shared else None
         loc = torch.zeros(d) if input_loc is None else input_loc
         scale = torch.ones(d) if input_scale is None else input_scale
         _checks.tensor("input_loc", loc, ndim=1, last=d, shape_hint=f"(D,) = ({d},)")
@@ -94,13 +99,25 @@ class GaussianEncoder(nn.Module):
 
     @classmethod
     def for_data(
-        cls, x: torch.Tensor, latent_dim: int, hidden: Sequence[int] = (64,), activation="tanh"
+        cls,
+        x: torch.Tensor,
+        latent_dim: int,
+        hidden: Sequence[int] = (64,),
+        activation="tanh",
+        *,
+        shared_scale: bool = False,
     ) -> GaussianEncoder:
         """An encoder for data like x, on x's device and dtype, that standardizes its input by
         x's column means and standard deviations (see `standardization`)."""
         loc, scale = standardization(x)
         encoder = cls(
-            x.shape[1], latent_dim, hidden, activation=activation, input_loc=loc, input_scale=scale
+            x.shape[1],
+            latent_dim,
+            hidden,
+            activation=activation,
+            input_loc=loc,
+            input_scale=scale,
+            shared_scale=shared_scale,
         )
         return encoder.to(x.device)
 
@@ -110,8 +127,11 @@ class GaussianEncoder(nn.Module):
             _checks.tensor("x", x, ndim=2, last=d, shape_hint=f"(N, {d})", fix="one row per x")
             _checks.like("x", x, "the encoder", self.input_loc)
             _checks_values.finite("x", x)
-        h = (x - self.input_loc) / self.input_scale
-        loc, log_scale = self.net(h).chunk(2, dim=-1)
+        out = self.net((x - self.input_loc) / self.input_scale)
+        if self.shared_log_scale is None:
+            loc, log_scale = out.chunk(2, dim=-1)
+        else:  # one log σ for every x
+            loc, log_scale = out, self.shared_log_scale.expand_as(out)
         return DiagonalGaussian(loc, log_scale)
 
 

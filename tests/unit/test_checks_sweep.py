@@ -424,8 +424,8 @@ CASES["fit_local(mixture)"] = Case(
 )
 CASES["GaussianEncoder"] = Case(
     vicourse.GaussianEncoder,
-    lambda: dict(data_dim=3, latent_dim=2, hidden=(4,)),
-    dict(data_dim="count", latent_dim="count", hidden="widths"),
+    lambda: dict(data_dim=3, latent_dim=2, hidden=(4,), shared_scale=True),
+    dict(data_dim="count", latent_dim="count", hidden="widths", shared_scale="flag"),
 )
 CASES["GaussianEncoder(input)"] = Case(
     vicourse.GaussianEncoder,
@@ -434,8 +434,8 @@ CASES["GaussianEncoder(input)"] = Case(
 )
 CASES["GaussianEncoder.for_data"] = Case(
     vicourse.GaussianEncoder.for_data,
-    lambda: dict(x=x3(), latent_dim=2, hidden=(4,)),
-    dict(x="data", latent_dim="count", hidden="widths"),
+    lambda: dict(x=x3(), latent_dim=2, hidden=(4,), shared_scale=True),
+    dict(x="data", latent_dim="count", hidden="widths", shared_scale="flag"),
 )
 CASES["gradient_samples"] = Case(
     gradient_samples,

@@ -55,6 +55,10 @@ WRONG = {
         lambda x, weight, bias: (x @ weight.T + bias).chunk(2, -1),
         "value 2 of 2",
     ),
+    "shared_scale_encoder": (
+        lambda x, weight, bias, log_sigma: (x @ weight.T + bias, log_sigma.exp()),
+        "value 2 of 2 has shape",
+    ),
     "reparameterized_sample": (
         lambda mu, sigma, eps: (mu + sigma * eps).detach(),
         "no gradient with respect to mu",

@@ -23,6 +23,28 @@ def test_the_encoder_starts_at_the_standard_normal_and_standardizes_its_input():
     assert encoder.input_scale[2] == 1 and abs(encoder.input_scale[0] - x[:, 0].std()) < 1e-12
 
 
+def test_a_shared_scale_encoder_gives_every_x_one_learned_sigma():
+    x = torch.randn(6, 3, generator=gen(2), dtype=F64)
+    encoder = GaussianEncoder.for_data(x, 2, hidden=(), shared_scale=True)
+    assert encoder.net[-1].out_features == 2  # the network outputs μ only
+    with torch.no_grad():
+        encoder.net[-1].weight.normal_(generator=gen(3))
+        encoder.shared_log_scale.copy_(torch.tensor([0.3, -1.0], dtype=F64))
+    q = encoder(x)
+    assert q.loc.shape == q.log_scale.shape == (6, 2) and q.log_scale.dtype == F64
+    assert (q.log_scale == torch.tensor([0.3, -1.0], dtype=F64)).all()  # the same for every x
+    assert not torch.allclose(q.loc[0], q.loc[1])  # while μ depends on x
+    reference = vicourse.exercises.shared_scale_encoder(
+        (x - encoder.input_loc) / encoder.input_scale,
+        encoder.net[-1].weight,
+        encoder.net[-1].bias,
+        encoder.shared_log_scale,
+    )
+    torch.testing.assert_close((q.loc, q.log_scale.exp()), reference)  # exercise 6.3's function
+    q.log_scale.sum().backward()  # σ is learned
+    assert encoder.shared_log_scale.grad.tolist() == [6.0, 6.0]
+
+
 def test_the_decoder_maps_latent_codes_to_logits_through_its_hidden_layers():
     torch.manual_seed(0)
     decoder = BernoulliDecoder(2, 5, hidden=(7, 3), activation="tanh").double()
