@@ -8,8 +8,18 @@ mark the questions, and `otter assign` runs each chapter's tests against its sol
 when a solution is wrong. What comes out, under --out:
 
     student/<chapter>.ipynb        to hand out (Colab, Jupyter); the tests are not in it
-    autograder/<chapter>.zip       for `otter run -a <zip> <submission>` or Gradescope
+    autograder/<chapter>.zip       for Gradescope, or `otter run -a <zip> <submission>`
     <chapter>/                     otter's full output for that chapter
+    wheel/vicourse-*.whl           this checkout's vicourse, which every autograder carries
+    masters/<chapter>/             the master notebook as otter assign read it (below)
+
+Each autograder grades on its own: the master notebook's ASSIGNMENT CONFIG gets, in a copy,
+what the graded notebook needs (otter's own keys): `python_version` 3.11, and `requirements`
+torch (a CPU build, from PyTorch's CPU index: graders have no GPU, and PyPI's Linux torch is a
+CUDA build of several GB) and the wheel of this vicourse, which `autograder_files` puts in the
+zip. A wheel rather than the repository's URL: the zip then grades with exactly the code its
+tests were made with, needs no access to GitHub, and works for a private fork. Gradescope
+unpacks the zip into /autograder/source, so the wheel's requirement is that absolute path.
 
 Run through `bash .ci/assign.sh`, which installs otter-grader first.
 """
@@ -17,6 +27,7 @@ Run through `bash .ci/assign.sh`, which installs otter-grader first.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
 import re
 import shutil
@@ -31,6 +42,9 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 1800  # s for one chapter's `otter assign` (it executes the chapter once)
+AUTOGRADER_DIR = "/autograder"  # where Gradescope (and otter's image) unpacks and grades
+PYTHON_VERSION = "3.11"  # the oldest Python vicourse supports, and the one CI tests on
+TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
 
 
 def chapters() -> list[Path]:
@@ -66,14 +80,73 @@ def is_master(notebook: Path) -> bool:
     return any(c.cell_type == "raw" and "# ASSIGNMENT CONFIG" in c.source for c in cells)
 
 
-def assign(notebook: Path, out: Path) -> dict:
+def build_wheel(out: Path) -> Path:
+    """A wheel of this checkout's vicourse, built in a copy so that the checkout stays clean."""
+    target = out / "wheel"
+    shutil.rmtree(target, ignore_errors=True)
+    source = out / "source"
+    shutil.rmtree(source, ignore_errors=True)
+    shutil.copytree(
+        ROOT,
+        source,
+        ignore=lambda folder, names: {
+            n for n in names if n in {".git", ".venv", "dist", "_build", "node_modules", "book"}
+        },
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(target), "."],
+        cwd=source,
+        capture_output=True,
+        text=True,
+    )
+    shutil.rmtree(source, ignore_errors=True)
+    if done.returncode != 0:
+        raise SystemExit(f"could not build vicourse's wheel:\n{done.stdout}{done.stderr}")
+    (wheel,) = target.glob("vicourse-*.whl")
+    return wheel
+
+
+def grading_config(wheel: Path) -> dict:
+    """The ASSIGNMENT CONFIG keys that make an autograder install what the chapter needs."""
+    torch_version = importlib.metadata.version("torch").split("+")[0]  # 2.13.0+cu128 -> 2.13.0
+    return {
+        "python_version": PYTHON_VERSION,
+        "requirements": [
+            f"--extra-index-url {TORCH_CPU_INDEX}",
+            f"torch=={torch_version}+cpu",
+            f"{AUTOGRADER_DIR}/source/files/{wheel.name}",
+        ],
+        "autograder_files": [wheel.name],
+    }
+
+
+def staged(notebook: Path, wheel: Path, out: Path) -> Path:
+    """A copy of the master notebook, beside the wheel, its ASSIGNMENT CONFIG completed."""
+    stage = out / "masters" / notebook.stem
+    shutil.rmtree(stage, ignore_errors=True)
+    stage.mkdir(parents=True)
+    shutil.copy2(wheel, stage / wheel.name)
+    nb = nbformat.read(notebook, as_version=4)
+    (cell,) = [c for c in nb.cells if c.cell_type == "raw" and "# ASSIGNMENT CONFIG" in c.source]
+    config = yaml.safe_load(cell.source) or {}
+    clash = set(config) & set(grading_config(wheel))
+    if clash:
+        raise SystemExit(f"{notebook.name}: leave {sorted(clash)} to .ci/assign.py")
+    config.update(grading_config(wheel))
+    cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False).strip()
+    nbformat.write(nb, stage / notebook.name)
+    return stage / notebook.name
+
+
+def assign(notebook: Path, out: Path, wheel: Path) -> dict:
     """Run `otter assign` on one chapter; copy the student notebook and the autograder zip."""
     target = out / notebook.stem
     shutil.rmtree(target, ignore_errors=True)
+    master = staged(notebook, wheel, out)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "otter", "assign", str(notebook), str(target), "--no-pdfs"],
-        cwd=notebook.parent,
+        [sys.executable, "-m", "otter", "assign", str(master), str(target), "--no-pdfs"],
+        cwd=master.parent,
         capture_output=True,
         text=True,
         timeout=TIMEOUT,
@@ -110,8 +183,9 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(f"no chapter with graded questions matches {args.chapters}")
     out = args.out.resolve()
     out.mkdir(parents=True, exist_ok=True)
+    wheel = build_wheel(out)
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda nb: assign(nb, out), selected))
+        results = list(pool.map(lambda nb: assign(nb, out, wheel), selected))
     (out / "summary.json").write_text(json.dumps(results, indent=2))
     print(f"{'chapter':<32} {'auto':>5} {'manual':>7} {'seconds':>8}")
     for r in results:

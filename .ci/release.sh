@@ -17,6 +17,8 @@ version=$("$PYTHON" .ci/version.py)
 bash .ci/build_site.sh
 bash .ci/build_site.sh --student
 bash .ci/assign.sh
+# every chapter's zip, graded as Gradescope grades it: the solution full, the student notebook zero
+"$PYTHON" .ci/gradescope.py
 rm -rf dist/release
 mkdir -p dist/release
 "$PYTHON" .ci/version.py --notes > dist/release-notes.md  # the release's description

@@ -3,6 +3,8 @@ exercises (derivations and code); the instructors' table agrees with the noteboo
 command, .ci/assign.py, makes student notebooks and autograders that grade the solutions full,
 the untouched student notebooks zero, and a notebook with one answer in between."""
 
+import ast
+import importlib.util
 import json
 import os
 import re
@@ -17,6 +19,14 @@ from conftest import ROOT, load_tool, solution_lines
 assign = load_tool("assign")
 CHAPTERS = assign.chapters()
 PROMPT = re.compile(r"\*\*Exercise (\d+)\.(\d+) \((derivation|code), (\d+) min\)\.\*\*")
+
+
+def load_path(path):
+    """A Python file as a module, by its path."""
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def cells(path):
@@ -96,6 +106,43 @@ def test_the_instructors_table_agrees_with_the_notebooks():
         map(int, claim.groups())
     )
     assert 5 * 60 + 35 <= total <= 5 * 60 + 45  # "about five hours and forty minutes"
+
+
+def grader_tests(path):
+    """{exercise: the test function of each code question}, from the chapter's BEGIN TESTS
+    cells: the functions that otter assign copies into the autograder's tests/."""
+    found, inside = {}, False
+    for cell in cells(path):
+        if cell.cell_type == "raw":
+            inside = cell.source.strip() == "# BEGIN TESTS"
+        elif inside and cell.cell_type == "code":
+            tree = ast.parse(cell.source)
+            tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+            namespace = {}
+            exec(compile(tree, path.name, "exec"), namespace)
+            for key, fn in namespace.items():
+                if key.startswith("test_"):
+                    found[key.removeprefix("test_")] = fn
+    return found
+
+
+def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsys):
+    """What a student sees from check() is what the grader gives: the reference passes both,
+    and each wrong answer of tests/unit/test_exercises.py fails both."""
+    from vicourse.exercises import EXERCISES, check
+
+    wrong = load_path(ROOT / "tests" / "unit" / "test_exercises.py").WRONG
+    graded = {name: fn for path in CHAPTERS for name, fn in grader_tests(path).items()}
+    assert set(graded) == set(EXERCISES) == set(wrong)
+    for name, grader_test in graded.items():
+        reference = EXERCISES[name].reference
+        assert check(name, reference)
+        grader_test(reference)  # passes: full marks
+        answer, _ = wrong[name]
+        assert not check(name, answer)
+        with pytest.raises(AssertionError, match="differs from the reference"):
+            grader_test(answer)  # fails: no marks
+    capsys.readouterr()
 
 
 # ---------------------------------------------------------------- otter, end to end

@@ -116,6 +116,8 @@ def test_a_version_tag_releases_the_student_edition_and_the_autograders():
         "bash .ci/build_site.sh --student",
         "bash .ci/assign.sh",
     ]
+    # every chapter's autograder graded as Gradescope grades it before it is released
+    assert '"$PYTHON" .ci/gradescope.py\n' in (ROOT / ".ci" / "release.sh").read_text()
     (publish,) = uses(release, "softprops/action-gh-release")
     assert publish["with"]["files"] == "dist/release/*"
     assert publish["with"]["fail_on_unmatched_files"] is True

@@ -1,0 +1,212 @@
+"""Grade notebooks with an autograder zip the way Gradescope does, without Docker.
+
+    python .ci/gradescope.py [--out dist/coursework] [--chapters 03 07]
+    python .ci/gradescope.py --zip ZIP --submissions FOLDER
+
+For each chapter that `.ci/assign.py` made (under --out), this unpacks its zip into a folder laid
+out as Gradescope lays out /autograder (source/, submission/, results/), builds the grading
+environment in a fresh virtual environment from the zip's own environment.yml (its pip
+requirements as they stand, with /autograder/ pointing at the folder; its conda packages, other
+than python and pip, from PyPI under the same names), runs the zip's run_otter.py on a
+submission, and reads results/results.json. The solution notebook must get full marks and the
+untouched student notebook zero; it prints the scores and exits non-zero otherwise.
+
+With --zip and --submissions it grades a class instead: every .ipynb in FOLDER, each as
+Gradescope would grade it, and writes the scores to FOLDER/scores.csv (a row per notebook, a
+column per question, and the total).
+
+Nothing of the checkout's environment is used: the environment has only what the zip asks
+for, so a zip that forgets a requirement fails here as it would on Gradescope. The chapters'
+zips ask for the same packages, so one environment serves them all (one per distinct
+environment.yml). .ci/release.sh runs this for every chapter; the tests run it for one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+import zipfile
+from pathlib import Path
+
+import yaml
+
+GRADESCOPE_DIR = "/autograder"
+# An index the machine cannot reach (PyTorch's CPU index behind a firewall) is then skipped at
+# once, as pip skips any index that fails, instead of being retried for every package.
+PIP_ENV = {"PIP_RETRIES": "0", "PIP_DEFAULT_TIMEOUT": "20", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+
+
+def requirements(source: Path, autograder: Path) -> tuple[str, list[str]]:
+    """The Python version and the pip requirements of an unpacked zip's environment.yml."""
+    env = yaml.safe_load((source / "environment.yml").read_text())
+    conda = [d for d in env["dependencies"] if isinstance(d, str)]
+    pip = [line for d in env["dependencies"] if isinstance(d, dict) for line in d.get("pip", [])]
+    (python,) = [d.split("=", 1)[1] for d in conda if d.startswith("python=")]
+    others = [d for d in conda if d.split("=")[0] not in ("python", "pip")]
+    here = [line.replace(f"{GRADESCOPE_DIR}/", f"{autograder}/") for line in pip]
+    return python, others + here
+
+
+def build_environment(source: Path, autograder: Path, envs: Path) -> Path:
+    """A fresh virtual environment with what the zip asks for; returns its python."""
+    python, lines = requirements(source, autograder)
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != python:
+        raise SystemExit(f"the zip asks for Python {python}; run this with Python {python}")
+    # one environment per distinct environment.yml and files/ (the vicourse wheel)
+    digest = hashlib.sha256((source / "environment.yml").read_bytes())
+    for path in sorted((source / "files").rglob("*")):
+        digest.update(path.read_bytes() if path.is_file() else path.name.encode())
+    key = digest.hexdigest()[:12]
+    env = envs / key
+    if (env / "ready").is_file():
+        return env / "bin" / "python"
+    shutil.rmtree(env, ignore_errors=True)
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", str(env)], check=True)
+    (env / "requirements.txt").write_text("\n".join(lines) + "\n")
+    done = subprocess.run(
+        # --no-compile: Python compiles each module when first imported instead, which grades
+        # the same and installs in about half the time
+        [
+            str(env / "bin" / "python"),
+            "-m",
+            "pip",
+            "install",
+            "-q",
+            "--no-compile",
+            "-r",
+            "requirements.txt",
+        ],
+        cwd=env,
+        env={**os.environ, **PIP_ENV},
+        capture_output=True,
+        text=True,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"the zip's requirements cannot be installed:\n{done.stderr[-3000:]}")
+    (env / "ready").write_text("")
+    return env / "bin" / "python"
+
+
+def unpack(zip_path: Path, where: Path) -> Path:
+    """/autograder as Gradescope lays it out: the zip in source/; submission/ and results/."""
+    autograder = where / "autograder"
+    shutil.rmtree(autograder, ignore_errors=True)
+    for part in ("source", "submission", "results"):
+        (autograder / part).mkdir(parents=True)
+    with zipfile.ZipFile(zip_path) as zf:
+        zf.extractall(autograder / "source")
+    return autograder
+
+
+def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
+    """Run the zip's run_otter.py on one submission; {question: (score, max_score)}."""
+    for part in ("submission", "results"):
+        shutil.rmtree(autograder / part)
+        (autograder / part).mkdir()
+    shutil.copy2(notebook, autograder / "submission" / notebook.name)
+    script = (autograder / "source" / "run_otter.py").read_text()
+    if f'"{GRADESCOPE_DIR}"' not in script:
+        raise SystemExit("run_otter.py does not grade in /autograder: otter changed its layout")
+    here = autograder.parent / "run_otter.py"
+    here.write_text(script.replace(f'"{GRADESCOPE_DIR}"', json.dumps(str(autograder))))
+    bin_dir = str(python.parent)  # as `mamba activate otter-env` would
+    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
+    env.pop("PYTHONPATH", None)
+    done = subprocess.run(
+        [str(python), str(here)],
+        cwd=autograder,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    results = autograder / "results" / "results.json"
+    if not results.is_file():
+        raise SystemExit(f"no results.json for {notebook.name}:\n{done.stdout[-3000:]}")
+    tests = json.loads(results.read_text())["tests"]
+    return {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
+
+
+def check_chapter(out: Path, chapter: str, work: Path) -> dict:
+    """Grade a chapter's solution and student notebooks; full marks and zero, or SystemExit."""
+    autograder = unpack(out / "autograder" / f"{chapter}.zip", work / chapter)
+    python = build_environment(autograder / "source", autograder, work / "envs")
+    row = {"chapter": chapter}
+    for who, notebook in (
+        ("solution", out / chapter / "autograder" / f"{chapter}.ipynb"),
+        ("student", out / "student" / f"{chapter}.ipynb"),
+    ):
+        start = time.perf_counter()
+        scores = grade(python, autograder, notebook)
+        got, possible = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+        expected = possible if who == "solution" else 0
+        if not scores or got != expected:
+            raise SystemExit(f"{chapter}: the {who} notebook scored {scores}, not {expected}")
+        row[who] = f"{got:g}/{possible:g}"
+        row[f"{who} s"] = round(time.perf_counter() - start, 1)
+    return row
+
+
+def grade_folder(zip_path: Path, folder: Path, work: Path) -> list[dict]:
+    """Grade every notebook in folder with the zip; write folder/scores.csv; return its rows."""
+    notebooks = sorted(folder.glob("*.ipynb"))
+    if not notebooks:
+        raise SystemExit(f"no .ipynb in {folder}: pass the folder of submitted notebooks")
+    autograder = unpack(zip_path, work / zip_path.stem)
+    python = build_environment(autograder / "source", autograder, work / "envs")
+    rows = []
+    for notebook in notebooks:
+        scores = grade(python, autograder, notebook)
+        total = sum(s for s, _ in scores.values())
+        rows.append({"notebook": notebook.name, **{q: s for q, (s, _) in scores.items()}})
+        rows[-1]["total"] = total
+        print(f"{notebook.name:<40} {total:g} / {sum(m for _, m in scores.values()):g}")
+    with open(folder / "scores.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"scores: {folder / 'scores.csv'}")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, default=Path("dist/coursework"))
+    parser.add_argument("--chapters", nargs="*", help="chapter numbers (default: every zip)")
+    parser.add_argument("--work", type=Path, default=Path("dist/gradescope"))
+    parser.add_argument("--zip", type=Path, help="an autograder zip, to grade --submissions")
+    parser.add_argument("--submissions", type=Path, help="a folder of submitted notebooks")
+    args = parser.parse_args(argv)
+    out, work = args.out.resolve(), args.work.resolve()
+    if (args.zip is None) != (args.submissions is None):
+        parser.error("--zip and --submissions go together")
+    if args.zip is not None:
+        grade_folder(args.zip.resolve(), args.submissions.resolve(), work)
+        return 0
+    chapters = sorted(
+        p.stem
+        for p in (out / "autograder").glob("*.zip")
+        if not args.chapters or p.stem[:2] in args.chapters
+    )
+    if not chapters:
+        raise SystemExit(f"no autograder in {out / 'autograder'}: run bash .ci/assign.sh first")
+    rows = [check_chapter(out, chapter, work) for chapter in chapters]
+    print(f"{'chapter':<32} {'solution':>9} {'s':>6} {'student':>8} {'s':>6}")
+    for r in rows:
+        print(
+            f"{r['chapter']:<32} {r['solution']:>9} {r['solution s']:>6}"
+            f" {r['student']:>8} {r['student s']:>6}"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,117 @@
+"""An autograder zip grades on its own, as Gradescope runs it: unpacked in /autograder's layout,
+in a fresh environment built from the zip's own requirements (vicourse from the wheel inside the
+zip, everything else from the package index), it gives the solution full marks, the untouched
+student notebook zero and a notebook with one of two code questions answered that question's
+points; `otter run -a <zip>` in that environment gives the same. Chapter 7, whose two code
+exercises allow a partial score; .ci/release.sh checks every chapter with .ci/gradescope.py.
+
+An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
+four gradings: three to four minutes): CI runs it with `bash .ci/test.sh -m end_to_end`."""
+
+import csv
+import json
+import shutil
+import subprocess
+import zipfile
+
+import nbformat
+import pytest
+import yaml
+from conftest import ROOT, load_tool
+
+import vicourse
+
+assign = load_tool("assign")
+gradescope = load_tool("gradescope")
+CHAPTER = "07_reparameterization"
+ANSWERED = "def reparameterized_sample(mu, sigma, eps):\n    return mu + sigma * eps\n"
+POINTS = {"ex7_2": 2.0, "ex7_3": 3.0}  # the code questions' points in the chapter
+
+
+pytestmark = pytest.mark.end_to_end
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    pytest.importorskip("otter", reason="otter-grader is not installed (requirements.txt)")
+    folder = tmp_path_factory.mktemp("gradescope")
+    out = folder / "coursework"
+    assert assign.main(["--out", str(out), "--chapters", CHAPTER[:2]]) == 0
+    zip_path = out / "autograder" / f"{CHAPTER}.zip"
+    student = out / "student" / f"{CHAPTER}.ipynb"
+    nb = nbformat.read(student, as_version=4)
+    (stub,) = [c for c in nb.cells if c.source.startswith("def reparameterized_sample(")]
+    stub.source = ANSWERED
+    partial = folder / "partial" / student.name
+    partial.parent.mkdir()
+    nbformat.write(nb, partial)
+    submissions = folder / "submissions"  # a class of three, graded as one folder
+    submissions.mkdir()
+    for who, path in [
+        ("solution", out / CHAPTER / "autograder" / f"{CHAPTER}.ipynb"),
+        ("student", student),
+        ("partial", partial),
+    ]:
+        shutil.copy2(path, submissions / f"{who}.ipynb")
+    rows = gradescope.grade_folder(zip_path, submissions, folder / "gradescope")
+    scores = {row.pop("notebook").removesuffix(".ipynb"): row for row in rows}
+    with open(submissions / "scores.csv") as f:
+        table = list(csv.DictReader(f))
+    (python,) = (folder / "gradescope" / "envs").glob("*/bin/python")
+    run_out = folder / "otter-run"
+    run_out.mkdir()
+    subprocess.run(
+        [python, "-m", "otter", "run", "-a", zip_path, "-o", run_out, partial, "--no-logo"],
+        cwd=folder,
+        capture_output=True,
+        timeout=600,
+        check=True,
+    )
+    tests = json.loads((run_out / "results.json").read_text())["tests"]
+    otter_run = {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
+    where = subprocess.run(
+        [python, "-c", "import vicourse; print(vicourse.__file__, vicourse.__version__)"],
+        cwd=folder,  # not the checkout, whose vicourse/ would come first
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    yield dict(
+        zip=zip_path, python=python, scores=scores, table=table, otter_run=otter_run, where=where
+    )
+    shutil.rmtree(folder / "gradescope" / "envs")  # about 2 GB
+
+
+def test_the_zip_asks_for_python_torch_on_the_cpu_and_this_vicourse(graded):
+    with zipfile.ZipFile(graded["zip"]) as zf:
+        env = yaml.safe_load(zf.read("environment.yml"))
+        wheels = [n for n in zf.namelist() if n.startswith("files/vicourse-")]
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert "python=3.11" in env["dependencies"]
+    assert "--extra-index-url https://download.pytorch.org/whl/cpu" in pip
+    assert any(line.startswith("torch==") and line.endswith("+cpu") for line in pip)
+    assert wheels == [f"files/vicourse-{vicourse.__version__}-py3-none-any.whl"]
+    assert f"/autograder/source/{wheels[0]}" in pip
+    assert not any("vicourse" in line and "/autograder/" not in line for line in pip)
+
+
+def test_the_fresh_environment_imports_vicourse_from_the_zips_wheel(graded):
+    path, version = graded["where"]
+    assert path.startswith(str(graded["python"].parents[1]))  # inside it, not the checkout
+    assert not path.startswith(str(ROOT)) and version == vicourse.__version__
+
+
+def test_gradescope_gives_full_marks_zero_and_the_answered_questions_points(graded):
+    scores = graded["scores"]
+    assert scores["solution"] == {**POINTS, "total": 5.0}
+    assert scores["student"] == {"ex7_2": 0, "ex7_3": 0, "total": 0}
+    assert scores["partial"] == {"ex7_2": 2.0, "ex7_3": 0, "total": 2.0}
+    assert [(r["notebook"], float(r["total"])) for r in graded["table"]] == [
+        ("partial.ipynb", 2.0),
+        ("solution.ipynb", 5.0),
+        ("student.ipynb", 0.0),
+    ]
+
+
+def test_otter_run_in_that_environment_gives_the_same_partial_score(graded):
+    assert graded["otter_run"] == {"ex7_2": (2.0, 2.0), "ex7_3": (0, 3.0)}
