@@ -88,6 +88,23 @@ def test_solutions_are_behind_toggles_and_tests_are_hidden():
                 assert "remove-cell" in tags and "exercises.verify(" in cell.source
 
 
+def test_every_code_answer_is_kept_under_its_exercise_number():
+    """The answer cell ends with answer_N_M = <the function>; the grader's test and the check
+    after the question take answer_N_M, so a later cell that defines the name again changes
+    neither (tests/book/test_gradescope.py and the end-to-end tests grade such a notebook)."""
+    for path in CHAPTERS:
+        sources = [c.source for c in cells(path) if c.cell_type == "code"]
+        for number, kind, _, _, _ in exercises(path):
+            if kind != "code":
+                continue
+            name = f"answer_{number.replace('.', '_')}"
+            (answer,) = [s for s in sources if "# BEGIN SOLUTION" in s and f"\n{name} = " in s]
+            fn = re.match(r"def (\w+)\(", answer)[1]
+            assert answer.endswith(f"\n{name} = {fn}  # graded: this function, as written here")
+            assert sum(f'exercises.verify("{fn}", {name})' in s for s in sources) == 1
+            assert f'exercises.check("{fn}", {name})' in sources
+
+
 def test_the_instructors_table_agrees_with_the_notebooks():
     text = (ROOT / "book" / "instructors.md").read_text()
     rows = re.findall(
@@ -238,13 +255,18 @@ def test_otter_grades_solutions_full_and_student_notebooks_zero(coursework):
 
 
 @pytest.mark.end_to_end
-def test_one_answered_question_gets_partial_marks(coursework):
+def test_one_answered_question_gets_its_points_whatever_is_defined_later(coursework):
+    """A notebook with one of two code questions answered gets that question's points, and
+    keeps them when a later cell defines the answer's name again, wrongly: the grader grades
+    answer_7_2, which the answer cell sets."""
     path = ROOT / "book" / "07_reparameterization.ipynb"
     nb = nbformat.read(coursework / "student" / path.name, as_version=4)
-    answer = "def reparameterized_sample(mu, sigma, eps):\n    return mu + sigma * eps\n"
     stubs = [c for c in nb.cells if c.source.startswith("def reparameterized_sample(")]
-    assert len(stubs) == 1
-    stubs[0].source = answer
+    assert len(stubs) == 1 and stubs[0].source.endswith(
+        "answer_7_2 = reparameterized_sample  # graded: this function, as written here"
+    )
+    stubs[0].source = ANSWERED_7_2
+    nb.cells.append(nbformat.v4.new_code_cell(LATER_7_2))
     partial = coursework / "partial.ipynb"
     nbformat.write(nb, partial)
     scores = grade(coursework / "autograder" / f"{path.stem}.zip", partial, coursework / "partial")
@@ -252,3 +274,14 @@ def test_one_answered_question_gets_partial_marks(coursework):
     assert scores["ex7_2"] == (points["ex7_2"], points["ex7_2"])
     assert scores["ex7_3"] == (0, points["ex7_3"])
     assert 0 < sum(s for s, _ in scores.values()) < sum(points.values())
+
+
+ANSWERED_7_2 = """def reparameterized_sample(mu, sigma, eps):
+    return mu + sigma * eps
+
+
+answer_7_2 = reparameterized_sample
+"""
+LATER_7_2 = """def reparameterized_sample(mu, sigma, eps):
+    return mu  # a later cell, wrong
+"""

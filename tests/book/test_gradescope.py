@@ -24,7 +24,12 @@ import vicourse
 assign = load_tool("assign")
 gradescope = load_tool("gradescope")
 CHAPTER = "07_reparameterization"
-ANSWERED = "def reparameterized_sample(mu, sigma, eps):\n    return mu + sigma * eps\n"
+ANSWERED = """def reparameterized_sample(mu, sigma, eps):
+    return mu + sigma * eps
+
+
+answer_7_2 = reparameterized_sample
+"""
 POINTS = {"ex7_2": 2.0, "ex7_3": 3.0}  # the code questions' points in the chapter
 
 
