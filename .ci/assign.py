@@ -12,6 +12,7 @@ when a solution is wrong. What comes out, under --out:
     <chapter>/                     otter's full output for that chapter
     wheel/vicourse-*.whl           this checkout's vicourse, which every autograder carries
     masters/<chapter>/             the master notebook as otter assign read it (below)
+    classroom/<chapter>/           a GitHub Classroom assignment template (below)
 
 Each autograder grades on its own: the master notebook's ASSIGNMENT CONFIG gets, in a copy,
 what the graded notebook needs (otter's own keys): `python_version` 3.11, and `requirements`
@@ -20,6 +21,11 @@ CUDA build of several GB) and the wheel of this vicourse, which `autograder_file
 zip. A wheel rather than the repository's URL: the zip then grades with exactly the code its
 tests were made with, needs no access to GitHub, and works for a private fork. Gradescope
 unpacks the zip into /autograder/source, so the wheel's requirement is that absolute path.
+
+A GitHub Classroom template is a repository to hand out: the student notebook, the zip and
+.ci/gradescope.py in .github/, and .github/workflows/classroom.yml, which on every push grades
+the notebook as Gradescope would and reports each code question to Classroom through its
+command grader (full points or none, as otter scores these questions) and reporter actions.
 
 Run through `bash .ci/assign.sh`, which installs otter-grader first.
 """
@@ -138,6 +144,90 @@ def staged(notebook: Path, wheel: Path, out: Path) -> Path:
     return stage / notebook.name
 
 
+CLASSROOM_WORKFLOW = """\
+# Grades {notebook} on every push, as Gradescope would grade it (made by vicourse's
+# .ci/assign.py), and reports each code question's points to GitHub Classroom.
+name: Autograding Tests
+on:
+  push:
+  repository_dispatch:
+permissions:
+  checks: write
+  actions: read
+  contents: read
+jobs:
+  run-autograding-tests:
+    runs-on: ubuntu-latest
+    if: github.actor != 'github-classroom[bot]'
+    timeout-minutes: 40
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: "{python}"
+      - name: Grade the notebook
+        run: {grade}
+{questions}      - name: Autograding Reporter
+        uses: classroom-resources/autograding-grading-reporter@v1
+        env:
+{results}        with:
+          runners: {runners}
+"""
+CLASSROOM_QUESTION = """\
+      - name: {name}
+        id: {name}
+        uses: classroom-resources/autograding-command-grader@v1
+        with:
+          test-name: {name}
+          command: {command}
+          timeout: 1
+          max-score: {points}
+"""
+CLASSROOM_RESULT = '          {env}_RESULTS: "${{{{ steps.{name}.outputs.result }}}}"\n'
+CLASSROOM_GRADE = (
+    "python .github/gradescope.py --zip .github/autograder.zip --submissions ."
+    ' --work "$RUNNER_TEMP/grading"'
+)
+
+
+def classroom_workflow(notebook_name: str, graded: list[dict]) -> str:
+    """The GitHub Classroom workflow for one chapter's code questions."""
+    code = [q for q in graded if not q["manual"]]
+    return CLASSROOM_WORKFLOW.format(
+        notebook=notebook_name,
+        python=PYTHON_VERSION,
+        grade=CLASSROOM_GRADE,
+        questions="".join(
+            CLASSROOM_QUESTION.format(
+                name=q["name"],
+                points=q["points"],
+                command="python .github/gradescope.py --scores scores.csv"
+                f" --full {q['name']}={q['points']}",
+            )
+            for q in code
+        ),
+        results="".join(
+            CLASSROOM_RESULT.format(env=q["name"].upper(), name=q["name"]) for q in code
+        ),
+        runners=",".join(q["name"] for q in code),
+    )
+
+
+def classroom(notebook: Path, out: Path) -> Path:
+    """A GitHub Classroom template for one chapter, from the student notebook and the zip."""
+    template = out / "classroom" / notebook.stem
+    shutil.rmtree(template, ignore_errors=True)
+    (template / ".github" / "workflows").mkdir(parents=True)
+    shutil.copy2(out / "student" / notebook.name, template / notebook.name)
+    shutil.copy2(
+        out / "autograder" / f"{notebook.stem}.zip", template / ".github" / "autograder.zip"
+    )
+    shutil.copy2(ROOT / ".ci" / "gradescope.py", template / ".github" / "gradescope.py")
+    workflow = classroom_workflow(notebook.name, questions(notebook))
+    (template / ".github" / "workflows" / "classroom.yml").write_text(workflow)
+    return template
+
+
 def assign(notebook: Path, out: Path, wheel: Path) -> dict:
     """Run `otter assign` on one chapter; copy the student notebook and the autograder zip."""
     target = out / notebook.stem
@@ -163,6 +253,7 @@ def assign(notebook: Path, out: Path, wheel: Path) -> dict:
     (zip_path,) = (target / "autograder").glob("*-autograder_*.zip")
     (out / "autograder").mkdir(parents=True, exist_ok=True)
     shutil.copy2(zip_path, out / "autograder" / f"{notebook.stem}.zip")
+    classroom(notebook, out)
     return {"chapter": notebook.stem, "questions": questions(notebook), "seconds": seconds}
 
 
@@ -193,6 +284,7 @@ def main(argv: list[str] | None = None) -> int:
         manual = sum(q["points"] for q in r["questions"] if q["manual"])
         print(f"{r['chapter']:<32} {auto:>5} {manual:>7} {r['seconds']:>8.1f}")
     print(f"student notebooks: {out / 'student'}\nautograders:       {out / 'autograder'}")
+    print(f"GitHub Classroom:  {out / 'classroom'}")
     return 0
 
 

@@ -2,6 +2,7 @@
 
     python .ci/gradescope.py [--out dist/coursework] [--chapters 03 07]
     python .ci/gradescope.py --zip ZIP --submissions FOLDER
+    python .ci/gradescope.py --scores FOLDER/scores.csv --full QUESTION=POINTS
 
 For each chapter that `.ci/assign.py` made (under --out), this unpacks its zip into a folder laid
 out as Gradescope lays out /autograder (source/, submission/, results/), builds the grading
@@ -13,7 +14,9 @@ untouched student notebook zero; it prints the scores and exits non-zero otherwi
 
 With --zip and --submissions it grades a class instead: every .ipynb in FOLDER, each as
 Gradescope would grade it, and writes the scores to FOLDER/scores.csv (a row per notebook, a
-column per question, and the total).
+column per question, and the total). With --scores and --full it exits 0 when the one notebook
+in scores.csv has the question's full points, else 1: GitHub Classroom's command grader gives a
+question's points on exit 0 (the template that .ci/assign.py writes for each chapter).
 
 Nothing of the checkout's environment is used: the environment has only what the zip asks
 for, so a zip that forgets a requirement fails here as it would on Gradescope. The chapters'
@@ -184,7 +187,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("dist/gradescope"))
     parser.add_argument("--zip", type=Path, help="an autograder zip, to grade --submissions")
     parser.add_argument("--submissions", type=Path, help="a folder of submitted notebooks")
+    parser.add_argument("--scores", type=Path, help="a scores.csv of one notebook, for --full")
+    parser.add_argument("--full", help="QUESTION=POINTS: exit 0 if it scored them, else 1")
     args = parser.parse_args(argv)
+    if (args.scores is None) != (args.full is None):
+        parser.error("--scores and --full go together")
+    if args.scores is not None:
+        question, _, points = args.full.partition("=")
+        with open(args.scores) as f:
+            (row,) = list(csv.DictReader(f))
+        got = float(row.get(question) or 0)
+        print(f"{question}: {got:g} of {float(points):g} points")
+        return 0 if got >= float(points) else 1
     out, work = args.out.resolve(), args.work.resolve()
     if (args.zip is None) != (args.submissions is None):
         parser.error("--zip and --submissions go together")

@@ -228,6 +228,8 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
     for path in CHAPTERS:
         student = coursework / "student" / path.name
         assert student.is_file() and (coursework / "autograder" / f"{path.stem}.zip").is_file()
+        workflow = coursework / "classroom" / path.stem / ".github" / "workflows" / "classroom.yml"
+        assert workflow.is_file() and (workflow.parents[2] / path.name).is_file()
         text = student.read_text()
         for cell in cells(path):
             for line in solution_lines(cell.source) if cell.cell_type == "code" else []:

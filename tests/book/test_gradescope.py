@@ -2,7 +2,9 @@
 in a fresh environment built from the zip's own requirements (vicourse from the wheel inside the
 zip, everything else from the package index), it gives the solution full marks, the untouched
 student notebook zero and a notebook with one of two code questions answered that question's
-points; `otter run -a <zip>` in that environment gives the same. Chapter 7, whose two code
+points; `otter run -a <zip>` in that environment gives the same; and the GitHub Classroom
+template's commands, run as its workflow runs them, give the solution every question's points
+and the blank notebook none. Chapter 7, whose two code
 exercises allow a partial score; .ci/release.sh checks every chapter with .ci/gradescope.py.
 
 An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
@@ -10,6 +12,7 @@ four gradings: three to four minutes): CI runs it with `bash .ci/test.sh -m end_
 
 import csv
 import json
+import os
 import shutil
 import subprocess
 import zipfile
@@ -81,8 +84,35 @@ def graded(tmp_path_factory):
         text=True,
         check=True,
     ).stdout.split()
+    classroom = {}  # the GitHub Classroom template's commands, run as its workflow runs them
+    template = out / "classroom" / CHAPTER
+    workflow = yaml.safe_load((template / ".github" / "workflows" / "classroom.yml").read_text())
+    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
+    runner_temp = folder / "runner"
+    (runner_temp / "grading").mkdir(parents=True)  # the environment built above, reused
+    (runner_temp / "grading" / "envs").symlink_to(folder / "gradescope" / "envs")
+    for who, notebook in [("solution", submissions / "solution.ipynb"), ("student", student)]:
+        repo = folder / f"classroom-{who}"
+        shutil.copytree(template, repo)
+        shutil.copy2(notebook, repo / f"{CHAPTER}.ipynb")
+        env = {**os.environ, "RUNNER_TEMP": str(runner_temp)}
+        (grade_step,) = [s["run"] for s in steps if "run" in s]
+        subprocess.run(["bash", "-c", grade_step], cwd=repo, env=env, check=True, timeout=900)
+        classroom[who] = {
+            s["id"]: subprocess.run(["bash", "-c", s["with"]["command"]], cwd=repo).returncode
+            for s in steps
+            if "autograding-command-grader" in s.get("uses", "")
+        }
     yield dict(
-        zip=zip_path, python=python, scores=scores, table=table, otter_run=otter_run, where=where
+        zip=zip_path,
+        python=python,
+        scores=scores,
+        table=table,
+        otter_run=otter_run,
+        where=where,
+        template=template,
+        workflow=workflow,
+        classroom=classroom,
     )
     shutil.rmtree(folder / "gradescope" / "envs")  # about 2 GB
 
@@ -120,3 +150,23 @@ def test_gradescope_gives_full_marks_zero_and_the_answered_questions_points(grad
 
 def test_otter_run_in_that_environment_gives_the_same_partial_score(graded):
     assert graded["otter_run"] == {"ex7_2": (2.0, 2.0), "ex7_3": (0, 3.0)}
+
+
+def test_the_classroom_template_holds_the_notebook_the_zip_and_the_grader(graded):
+    template = graded["template"]
+    assert sorted(p.name for p in template.glob("*.ipynb")) == [f"{CHAPTER}.ipynb"]
+    assert (template / ".github" / "autograder.zip").read_bytes() == graded["zip"].read_bytes()
+    assert (template / ".github" / "gradescope.py").read_text() == (
+        ROOT / ".ci" / "gradescope.py"
+    ).read_text()
+    steps = graded["workflow"]["jobs"]["run-autograding-tests"]["steps"]
+    graders = {s["id"]: s["with"] for s in steps if "command-grader" in s.get("uses", "")}
+    assert {k: v["max-score"] for k, v in graders.items()} == {"ex7_2": 2, "ex7_3": 3}
+    (reporter,) = [s for s in steps if "grading-reporter" in s.get("uses", "")]
+    assert reporter["with"]["runners"] == "ex7_2,ex7_3"
+    assert set(reporter["env"]) == {"EX7_2_RESULTS", "EX7_3_RESULTS"}
+
+
+def test_the_classroom_commands_give_the_solution_every_point_and_a_blank_none(graded):
+    assert graded["classroom"]["solution"] == {"ex7_2": 0, "ex7_3": 0}  # exit 0: the points
+    assert graded["classroom"]["student"] == {"ex7_2": 1, "ex7_3": 1}  # exit 1: none

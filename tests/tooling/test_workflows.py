@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import ROOT, require
+from conftest import ROOT, load_tool, require
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 README = (ROOT / "README.md").read_text()
@@ -172,3 +172,21 @@ def test_actionlint_finds_problems_planted_in_them(actionlint, tmp_path):
     result = lint(actionlint, broken)
     assert result.returncode != 0
     assert '"tests"' in result.stdout and "event_nam" in result.stdout, result.stdout
+
+
+def test_every_chapters_classroom_workflow_passes_actionlint(actionlint, tmp_path):
+    """The GitHub Classroom workflows that .ci/assign.py writes (one per chapter): actionlint
+    finds no problem, and each reports every code question with its points."""
+    assign = load_tool("assign")
+    for notebook in assign.chapters():
+        graded = [q for q in assign.questions(notebook) if not q["manual"]]
+        text = assign.classroom_workflow(notebook.name, assign.questions(notebook))
+        path = tmp_path / f"{notebook.stem}.yml"
+        path.write_text(text)
+        result = lint(actionlint, path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        steps = yaml.safe_load(text)["jobs"]["run-autograding-tests"]["steps"]
+        graders = {
+            s["id"]: s["with"]["max-score"] for s in steps if "command-grader" in s.get("uses", "")
+        }
+        assert graders == {q["name"]: q["points"] for q in graded}, notebook.name
