@@ -165,6 +165,8 @@ jobs:
       - uses: actions/setup-python@v5
         with:
           python-version: "{python}"
+      - name: Install what the grader needs
+        run: python -m pip install --quiet pyyaml
       - name: Grade the notebook
         run: {grade}
 {questions}      - name: Autograding Reporter

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import zipfile
 
 import nbformat
@@ -91,15 +92,28 @@ def graded(tmp_path_factory):
     runner_temp = folder / "runner"
     (runner_temp / "grading").mkdir(parents=True)  # the environment built above, reused
     (runner_temp / "grading" / "envs").symlink_to(folder / "gradescope" / "envs")
+    # a bare Python 3.11 first on PATH as `python`, as actions/setup-python leaves it
+    runner_python = folder / "runner-python"
+    subprocess.run(
+        [getattr(sys, "_base_executable", sys.executable), "-m", "venv", runner_python],
+        check=True,
+    )
+    env = {**os.environ, "RUNNER_TEMP": str(runner_temp)}
+    env["PATH"] = f"{runner_python / 'bin'}{os.pathsep}{env['PATH']}"
+    env.pop("VIRTUAL_ENV", None)
     for who, notebook in [("solution", submissions / "solution.ipynb"), ("student", student)]:
         repo = folder / f"classroom-{who}"
         shutil.copytree(template, repo)
         shutil.copy2(notebook, repo / f"{CHAPTER}.ipynb")
-        env = {**os.environ, "RUNNER_TEMP": str(runner_temp)}
-        (grade_step,) = [s["run"] for s in steps if "run" in s]
-        subprocess.run(["bash", "-c", grade_step], cwd=repo, env=env, check=True, timeout=900)
+        for step in steps:
+            if "run" in step:
+                subprocess.run(
+                    ["bash", "-c", step["run"]], cwd=repo, env=env, check=True, timeout=900
+                )
         classroom[who] = {
-            s["id"]: subprocess.run(["bash", "-c", s["with"]["command"]], cwd=repo).returncode
+            s["id"]: subprocess.run(
+                ["bash", "-c", s["with"]["command"]], cwd=repo, env=env
+            ).returncode
             for s in steps
             if "autograding-command-grader" in s.get("uses", "")
         }
