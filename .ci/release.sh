@@ -12,6 +12,8 @@ for tag in $tags; do
 done
 "${PYTHON:-python3}" .ci/version.py --check
 source .ci/install.sh
+# the exercises' expected answers are what the master notebooks' solutions give
+"$PYTHON" .ci/expected.py --check
 version=$("$PYTHON" .ci/version.py)
 [ -n "$tags" ] || echo "HEAD has no tag v$version: building the release files anyway (a dry run)"
 bash .ci/build_site.sh

@@ -24,8 +24,9 @@ Read the modules in the order of the derivation; each imports only those above i
     checkpoints.py what a checkpoint holds, and a resume that is the same run (chapter 8)
     plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
-    exercise_answers.py, exercise_cases.py   the exercises' reference answers and inputs
-    exercises.py   check(name, fn): a learner's function against the reference (every chapter)
+    exercise_cases.py the exercises' inputs and expected answers (no solutions: those are
+                   in the master notebooks; python .ci/expected.py stores what they give)
+    exercises.py   check(name, fn): a learner's function against them (every chapter)
 
 Conventions: samples first (z is (S, N, K), log densities (S, N), bounds (N,)); functions
 return quantities to maximize; every sampler takes a keyword-only `generator=`; device and

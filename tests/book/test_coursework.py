@@ -144,17 +144,17 @@ def grader_tests(path):
 
 
 def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsys):
-    """What a student sees from check() is what the grader gives: the reference passes both,
+    """What a student sees from check() is what the grader gives: the solution passes both,
     and each wrong answer of tests/unit/test_exercises.py fails both."""
     from vicourse.exercises import EXERCISES, check
 
     wrong = load_path(ROOT / "tests" / "unit" / "test_exercises.py").WRONG
+    solutions = load_tool("expected").solutions()
     graded = {name: fn for path in CHAPTERS for name, fn in grader_tests(path).items()}
-    assert set(graded) == set(EXERCISES) == set(wrong)
+    assert set(graded) == set(EXERCISES) == set(wrong) == set(solutions)
     for name, grader_test in graded.items():
-        reference = EXERCISES[name].reference
-        assert check(name, reference)
-        grader_test(reference)  # passes: full marks
+        assert check(name, solutions[name])
+        grader_test(solutions[name])  # passes: full marks
         answer, _ = wrong[name]
         assert not check(name, answer)
         with pytest.raises(AssertionError, match="differs from the reference"):

@@ -2,7 +2,8 @@
 in a fresh environment built from the zip's own requirements (vicourse from the wheel inside the
 zip, everything else from the package index), it gives the solution full marks, the untouched
 student notebook zero and a notebook with one of two code questions answered that question's
-points; `otter run -a <zip>` in that environment gives the same; and the GitHub Classroom
+points; `otter run -a <zip>` in that environment gives the same; the vicourse installed there
+holds no solution; and the GitHub Classroom
 template's commands, run as its workflow runs them, give the solution every question's points
 and the blank notebook none. Chapter 7, whose two code
 exercises allow a partial score; .ci/release.sh checks every chapter with .ci/gradescope.py.
@@ -85,6 +86,9 @@ def graded(tmp_path_factory):
         text=True,
         check=True,
     ).stdout.split()
+    scan = subprocess.run(  # every function of the installed vicourse, tried on every exercise
+        [python, ROOT / ".ci" / "expected.py", "--scan"], cwd=folder, capture_output=True, text=True
+    )
     classroom = {}  # the GitHub Classroom template's commands, run as its workflow runs them
     template = out / "classroom" / CHAPTER
     workflow = yaml.safe_load((template / ".github" / "workflows" / "classroom.yml").read_text())
@@ -124,6 +128,7 @@ def graded(tmp_path_factory):
         table=table,
         otter_run=otter_run,
         where=where,
+        scan=scan,
         template=template,
         workflow=workflow,
         classroom=classroom,
@@ -148,6 +153,15 @@ def test_the_fresh_environment_imports_vicourse_from_the_zips_wheel(graded):
     path, version = graded["where"]
     assert path.startswith(str(graded["python"].parents[1]))  # inside it, not the checkout
     assert not path.startswith(str(ROOT)) and version == vicourse.__version__
+
+
+def test_the_package_installed_from_the_wheel_holds_no_solution(graded):
+    """Installed by pip from the wheel, as a student's environment gets it, vicourse has the
+    expected answers that check() compares with and no function that solves an exercise."""
+    scan = graded["scan"]
+    assert scan.returncode == 0, scan.stdout + scan.stderr
+    assert f"at {graded['python'].parents[1]}" in scan.stdout  # the environment's copy
+    assert "no function in it solves an exercise" in scan.stdout
 
 
 def test_gradescope_gives_full_marks_zero_and_the_answered_questions_points(graded):

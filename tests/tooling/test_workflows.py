@@ -117,7 +117,10 @@ def test_a_version_tag_releases_the_student_edition_and_the_autograders():
         "bash .ci/assign.sh",
     ]
     # every chapter's autograder graded as Gradescope grades it before it is released
-    assert '"$PYTHON" .ci/gradescope.py\n' in (ROOT / ".ci" / "release.sh").read_text()
+    text = (ROOT / ".ci" / "release.sh").read_text()
+    assert '"$PYTHON" .ci/gradescope.py\n' in text
+    # and the exercises' expected answers checked against the master notebooks' solutions
+    assert '"$PYTHON" .ci/expected.py --check\n' in text
     (publish,) = uses(release, "softprops/action-gh-release")
     assert publish["with"]["files"] == "dist/release/*"
     assert publish["with"]["fail_on_unmatched_files"] is True

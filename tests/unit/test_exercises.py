@@ -1,22 +1,63 @@
-"""vicourse.exercises: the checks accept the reference answers, reject wrong ones in plain words
-(which input, what came, what was expected), and never accept an answer that is off."""
+"""vicourse.exercises: the checks accept the master notebooks' solutions, reject wrong answers in
+plain words (which input, what came, what was expected), and never accept an answer that is off;
+the expected answers they compare with are what the solutions give, and the package holds no
+solution."""
 
+import json
 import math
+import types
 
 import pytest
 import torch
+from conftest import load_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vicourse import ArgumentError, ArgumentTypeError, exercises
+from vicourse import ArgumentError, ArgumentTypeError
 from vicourse.exercises import EXERCISES, ExerciseFailed, check, verify
+
+EXPECTED = load_tool("expected")  # .ci/expected.py
+SOLUTIONS = EXPECTED.solutions()  # run from the master notebooks' answer cells
 
 
 @pytest.mark.parametrize("name", sorted(EXERCISES))
-def test_the_reference_passes_its_own_check(name, capsys):
-    assert check(name, EXERCISES[name].reference) is True
+def test_the_solution_passes_its_check(name, capsys):
+    assert check(name, SOLUTIONS[name]) is True
     assert capsys.readouterr().out.startswith(f"✓ {name} agrees with the reference")
-    verify(name, EXERCISES[name].reference)
+    verify(name, SOLUTIONS[name])
+
+
+def test_the_stored_answers_are_what_the_solutions_give(tmp_path):
+    stored = json.loads(EXPECTED.STORE.read_text(encoding="utf-8"))
+    fresh = json.loads(json.dumps(EXPECTED.build()))
+    assert EXPECTED.differences(stored, fresh) == []
+    # a solution edited without regenerating the file is found
+    book = tmp_path / "book"
+    book.mkdir()
+    notebook = EXPECTED.ROOT / "book" / "04_kl_identity.ipynb"
+    text = notebook.read_text(encoding="utf-8").replace("mean_term - 0.5", "mean_term - 0.25")
+    assert "mean_term - 0.25" in text
+    (book / notebook.name).write_text(text, encoding="utf-8")
+    for other in (EXPECTED.ROOT / "book").glob("0*.ipynb"):
+        if other.name != notebook.name:
+            (book / other.name).write_text(other.read_text(encoding="utf-8"), encoding="utf-8")
+    edited = json.loads(json.dumps(EXPECTED.build(book)))
+    found = EXPECTED.differences(stored, edited)
+    assert found and all(line.startswith("/exercises/kl_normal[") for line in found)
+
+
+def test_the_package_holds_no_solution():
+    assert EXPECTED.find_solutions() == []
+    assert not hasattr(__import__("vicourse").exercises, "kl_normal")
+    # the scan finds a solution wherever it is, as a function or a static method
+    planted = types.ModuleType("vicourse.planted")
+    planted.kl_normal = SOLUTIONS["kl_normal"]
+    planted.Helpers = type("Helpers", (), {"step": staticmethod(SOLUTIONS["ascent_step"])})
+    planted.Helpers.__module__ = planted.__name__
+    assert EXPECTED.find_solutions([planted]) == [
+        "vicourse.planted.kl_normal solves kl_normal",
+        "vicourse.planted.Helpers.step solves ascent_step",
+    ]
 
 
 def _naive_log_marginal(x, weights, means, scales):
@@ -82,7 +123,7 @@ def test_a_wrong_answer_is_reported_with_its_input(name, capsys):
     out = capsys.readouterr().out
     assert out.startswith(f"✗ {name} differs from the reference on input")
     assert words in out and "Hint: " in out
-    for argument in EXERCISES[name].cases(torch.Generator().manual_seed(0))[0]:
+    for argument in EXERCISES[name].cases()[0].inputs:
         assert f"  {argument} = " in out  # every input is shown
     assert all(len(line) <= 79 for line in out.splitlines() if not line.startswith("  "))
     with pytest.raises(ExerciseFailed, match="differs from the reference") as caught:
@@ -111,9 +152,9 @@ def test_a_stub_and_an_exception_are_named(capsys):
 
 def test_bad_arguments_name_themselves():
     with pytest.raises(ArgumentError, match=r"^name must be one of \[.*got 'kl'; "):
-        check("kl", exercises.kl_normal)
+        check("kl", SOLUTIONS["kl_normal"])
     with pytest.raises(ArgumentError, match=r"^name must be"):
-        verify(None, exercises.kl_normal)
+        verify(None, SOLUTIONS["kl_normal"])
     with pytest.raises(ArgumentTypeError, match=r"^fn must be a function, got Tensor; "):
         check("kl_normal", torch.zeros(3))
 
@@ -127,14 +168,13 @@ def test_bad_arguments_name_themselves():
     case=st.integers(0, 3),
 )
 def test_an_answer_that_is_off_anywhere_is_never_accepted(name, relative, sign, where, case):
-    """The reference, with one entry of one output moved by a relative amount >= 1e-4 on one
+    """The solution, with one entry of one output moved by a relative amount >= 1e-4 on one
     input, must fail: the check may not miss an error because of its tolerance or its cases."""
-    exercise = EXERCISES[name]
-    cases = exercise.cases(torch.Generator().manual_seed(sum(map(ord, name))))
-    target = {k: v for k, v in cases[case % len(cases)].items()}
+    cases = EXERCISES[name].cases()
+    target = cases[case % len(cases)].inputs
 
     def off(**kwargs):
-        out = exercise.reference(**kwargs)
+        out = SOLUTIONS[name](**kwargs)
         outs = list(out) if isinstance(out, tuple) else [out]
         same = all(
             not isinstance(v, torch.Tensor) or torch.equal(v.detach(), target[k])
