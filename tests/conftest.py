@@ -114,13 +114,31 @@ def toc_files() -> list[str]:
     ]
 
 
-def solution_lines(source: str) -> list[str]:
+def solution_lines(source: str, visible: str = "") -> list[str]:
     """The stripped, non-empty lines of a code solution: what lies between a cell's
-    `# BEGIN SOLUTION` and `# END SOLUTION` comments (none when the cell has no solution)."""
+    `# BEGIN SOLUTION` and `# END SOLUTION` comments (none when the cell has no solution),
+    less those that `visible`, the text a student sees anyway, also contains (a `)` or a
+    `with torch.no_grad():`), so that finding one of them in a student's copy is a leak."""
     if "# BEGIN SOLUTION" not in source:
         return []
     body = source.split("# BEGIN SOLUTION")[1].split("# END SOLUTION")[0]
-    return [line.strip() for line in body.splitlines() if line.strip()]
+    lines = [line.strip() for line in body.splitlines() if line.strip()]
+    return [line for line in lines if line not in visible]
+
+
+def visible_text(cells) -> str:
+    """The sources of a master notebook's cells that its student edition keeps: neither a
+    solution (code or derivation), nor a hidden cell, nor one of otter's raw markers."""
+    kept = []
+    for cell in cells:
+        source = "".join(cell["source"])
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell["cell_type"] == "raw" or "remove-cell" in tags or "# BEGIN SOLUTION" in source:
+            continue
+        if ":class-container: solution" in source:
+            continue
+        kept.append(source)
+    return "\n".join(kept)
 
 
 def copy_of_the_working_tree(target: Path) -> Path:

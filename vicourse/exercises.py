@@ -19,6 +19,8 @@ The package holds no solution: the inputs and the expected outputs are stored da
 
 from __future__ import annotations
 
+import math
+import numbers
 import textwrap
 from collections.abc import Callable
 
@@ -163,3 +165,31 @@ def verify(name: str, fn: Callable) -> None:
     passed, text = _report(name, fn)
     if not passed:
         raise ExerciseFailed(text)
+
+
+def verify_number(name: str, value, expected: float, tolerance: float) -> None:
+    """An experiment's measured number: raise ExerciseFailed unless it is within `tolerance`.
+
+    `expected` comes from a reference run in the grader's test, and `tolerance` from that run's
+    Monte Carlo error (or 0 for a count that the experiment determines exactly). The message
+    says what came and what a reference run gives.
+    """
+    _checks.real("expected", expected)
+    _checks.real("tolerance", tolerance)
+    if tolerance < 0:
+        _checks.fail("tolerance", "a number ≥ 0", f"{tolerance!r}", "pass a tolerance ≥ 0")
+    if value is None or value is Ellipsis:
+        why = f"{name} is still ...: run the experiment and store its number in {name}"
+    elif isinstance(value, bool) or not isinstance(value, numbers.Real | torch.Tensor):
+        why = f"{name} is a {type(value).__name__}, not a number"
+    elif isinstance(value, torch.Tensor) and value.numel() != 1:
+        why = f"{name} is a tensor of shape {tuple(value.shape)}, not one number"
+    else:
+        number = float(value)
+        if math.isfinite(number) and abs(number - expected) <= tolerance:
+            return
+        why = (
+            f"{name} is {number:.6g}; a reference run gives {expected:.6g}"
+            + (f" ± {tolerance:.2g}" if tolerance else "")
+        )
+    raise ExerciseFailed(textwrap.fill(f"✗ {why}.", 79))

@@ -1,5 +1,6 @@
-"""The chapters as coursework: each is an otter-grader master notebook with at least two
-exercises (derivations and code); the instructors' table agrees with the notebooks; and the one
+"""The chapters as coursework: each is an otter-grader master notebook with three kinds of
+exercise (a derivation, code, and an experiment whose number is autograded and whose
+interpretation is marked by hand); the instructors' table agrees with the notebooks; and the one
 command, .ci/assign.py, makes student notebooks and autograders that grade the solutions full,
 the untouched student notebooks zero, and a notebook with one answer in between."""
 
@@ -14,11 +15,13 @@ import sys
 
 import nbformat
 import pytest
-from conftest import ROOT, load_tool, solution_lines
+from conftest import ROOT, load_tool, solution_lines, visible_text
 
 assign = load_tool("assign")
 CHAPTERS = assign.chapters()
-PROMPT = re.compile(r"\*\*Exercise (\d+)\.(\d+) \((derivation|code), (\d+) min\)\.\*\*")
+PROMPT = re.compile(r"\*\*Exercise (\d+)\.(\d+) \((derivation|code|experiment), (\d+) min\)\.\*\*")
+# an experiment's second question: the interpretation, marked by hand
+CONTINUED = re.compile(r"\*\*Exercise (\d+)\.(\d+), continued \(written\)\.\*\*")
 
 
 def load_path(path):
@@ -34,7 +37,8 @@ def cells(path):
 
 
 def exercises(path):
-    """(number, kind, minutes, points, question name) for each exercise of a chapter."""
+    """(number, kind, minutes, points, question name) for each exercise of a chapter; an
+    experiment's points are those of its two questions, the number's and the written part's."""
     found, spec = [], None
     for cell in cells(path):
         if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
@@ -42,6 +46,13 @@ def exercises(path):
                 k.strip(): v.strip()
                 for k, v in (line.split(":", 1) for line in cell.source.splitlines()[1:])
             }
+        elif spec is not None and cell.cell_type == "markdown" and CONTINUED.search(cell.source):
+            match = CONTINUED.search(cell.source)
+            number, kind, minutes, points, name = found[-1]
+            assert (number, kind) == (f"{match[1]}.{match[2]}", "experiment"), spec["name"]
+            assert spec.get("manual") == "true" and spec["name"] == f"{name}_written"
+            found[-1] = (number, kind, minutes, points + int(spec["points"]), name)
+            spec = None
         elif spec is not None and cell.cell_type == "markdown":
             match = PROMPT.search(cell.source)
             assert match, f"{path.name}: question {spec['name']} has no '**Exercise n.m (…)**'"
@@ -52,19 +63,19 @@ def exercises(path):
     return found
 
 
-def test_every_chapter_is_a_master_notebook_with_two_kinds_of_exercise():
+def test_every_chapter_is_a_master_notebook_with_three_kinds_of_exercise():
+    """A derivation, code and an experiment in every chapter, in that order."""
     assert len(CHAPTERS) == 8
-    kinds = set()
     for path in CHAPTERS:
         first = cells(path)[0]
         assert first.cell_type == "raw" and first.source.startswith("# ASSIGNMENT CONFIG")
         found = exercises(path)
-        assert len(found) >= 2, path.name
         assert [n for n, *_ in found] == [
             f"{int(path.name[:2])}.{i}" for i in range(1, len(found) + 1)
         ]
-        kinds |= {kind for _, kind, *_ in found}
-    assert kinds == {"derivation", "code"}
+        kinds = [kind for _, kind, *_ in found]
+        assert kinds[0] == "derivation" and kinds[-1] == "experiment", path.name
+        assert set(kinds[1:-1]) == {"code"} and kinds.count("experiment") == 1, path.name
 
 
 def test_solutions_are_behind_toggles_and_tests_are_hidden():
@@ -85,7 +96,17 @@ def test_solutions_are_behind_toggles_and_tests_are_hidden():
             if inside == "solution" and cell.cell_type == "markdown":
                 assert cell.source.startswith(":::{dropdown} Solution\n:class-container: solution")
             if inside == "tests":
-                assert "remove-cell" in tags and "exercises.verify(" in cell.source
+                assert "remove-cell" in tags and "exercises.verify" in cell.source
+
+
+def test_every_code_solution_has_lines_a_student_copy_would_betray():
+    """The leak checks (the student notebook here, the student edition in tests/site) look for
+    a solution's lines that the rest of the chapter does not also show: each solution has some."""
+    for path in CHAPTERS:
+        visible = visible_text(cells(path))
+        for cell in cells(path):
+            if cell.cell_type == "code" and "# BEGIN SOLUTION" in cell.source:
+                assert solution_lines(cell.source, visible), (path.name, cell.source[:60])
 
 
 def test_every_code_answer_is_kept_under_its_exercise_number():
@@ -105,10 +126,27 @@ def test_every_code_answer_is_kept_under_its_exercise_number():
             assert f'exercises.check("{fn}", {name})' in sources
 
 
+def test_every_experiment_stores_its_number_for_the_grader():
+    """The experiment's answer cell ends with experiment_N_M = <the number>  # SOLUTION, which
+    otter turns into `experiment_N_M = ...` for the student; its test compares that name with
+    a reference run (exercises.verify_number); its written part is a manual question."""
+    for path in CHAPTERS:
+        sources = [c.source for c in cells(path) if c.cell_type == "code"]
+        ((number, *_),) = [e for e in exercises(path) if e[1] == "experiment"]
+        name = f"experiment_{number.replace('.', '_')}"
+        (answer,) = [s for s in sources if "# BEGIN SOLUTION" in s and f"\n{name} = " in s]
+        assert re.search(rf"\n{name} = [^\n]+  # SOLUTION$", answer), path.name
+        (test,) = [s for s in sources if s.startswith(f"def test_{name}({name}")]
+        assert re.search(rf'exercises\.verify_number\(\s*"{name}", {name},', test), path.name
+        assert test.rstrip().splitlines()[-1].startswith(f"test_{name}({name}")
+
+
 def test_the_instructors_table_agrees_with_the_notebooks():
     text = (ROOT / "book" / "instructors.md").read_text()
     rows = re.findall(
-        r"^\| (\d+\.\d+) \| (\d+) \| (derivation|code) \| [^|]+ \| (\d+) \| (\d+) \|$", text, re.M
+        r"^\| (\d+\.\d+) \| (\d+) \| (derivation|code|experiment) \| [^|]+ \| (\d+) \| (\d+) \|$",
+        text,
+        re.M,
     )
     table = [(n, kind, int(minutes), int(points)) for n, _, kind, minutes, points in rows]
     books = [e[:4] for path in CHAPTERS for e in exercises(path)]
@@ -122,7 +160,11 @@ def test_the_instructors_table_agrees_with_the_notebooks():
     assert (min(per_chapter.values()), max(per_chapter.values()), total) == tuple(
         map(int, claim.groups())
     )
-    assert 5 * 60 + 35 <= total <= 5 * 60 + 45  # "about five hours and forty minutes"
+    assert 8 * 60 + 45 <= total <= 8 * 60 + 55  # "about eight hours and fifty minutes"
+    # every experiment has its rubric
+    for number, kind, _, _ in table:
+        if kind == "experiment":
+            assert re.search(rf"^- \*\*{re.escape(number)}\*\* ", text, re.M), number
 
 
 def grader_tests(path):
@@ -150,7 +192,12 @@ def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsy
 
     wrong = load_path(ROOT / "tests" / "unit" / "test_exercises.py").WRONG
     solutions = load_tool("expected").solutions()
-    graded = {name: fn for path in CHAPTERS for name, fn in grader_tests(path).items()}
+    graded = {
+        name: fn
+        for path in CHAPTERS
+        for name, fn in grader_tests(path).items()
+        if not name.startswith("experiment_")  # a number, not a function (verify_number)
+    }
     assert set(graded) == set(EXERCISES) == set(wrong) == set(solutions)
     for name, grader_test in graded.items():
         assert check(name, solutions[name])
@@ -220,7 +267,8 @@ def coursework(tmp_path_factory):
 
 
 def code_questions(path):
-    return {name: points for _, kind, _, points, name in exercises(path) if kind == "code"}
+    """{question: points} of the autograded questions: code, and experiments' numbers."""
+    return {q["name"]: q["points"] for q in assign.questions(path) if not q["manual"]}
 
 
 @pytest.mark.end_to_end
@@ -231,8 +279,9 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
         workflow = coursework / "classroom" / path.stem / ".github" / "workflows" / "classroom.yml"
         assert workflow.is_file() and (workflow.parents[2] / path.name).is_file()
         text = student.read_text()
+        visible = visible_text(cells(path))
         for cell in cells(path):
-            for line in solution_lines(cell.source) if cell.cell_type == "code" else []:
+            for line in solution_lines(cell.source, visible) if cell.cell_type == "code" else []:
                 assert json.dumps(line)[1:-1] not in text, (path.name, line)
         assert "exercises.verify(" not in text and "import otter" not in text
         assert "Type your answer here" in text

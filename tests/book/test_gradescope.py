@@ -1,12 +1,12 @@
 """An autograder zip grades on its own, as Gradescope runs it: unpacked in /autograder's layout,
 in a fresh environment built from the zip's own requirements (vicourse from the wheel inside the
 zip, everything else from the package index), it gives the solution full marks, the untouched
-student notebook zero and a notebook with one of two code questions answered that question's
-points; `otter run -a <zip>` in that environment gives the same; the vicourse installed there
-holds no solution; and the GitHub Classroom
-template's commands, run as its workflow runs them, give the solution every question's points
-and the blank notebook none. Chapter 7, whose two code
-exercises allow a partial score; .ci/release.sh checks every chapter with .ci/gradescope.py.
+student notebook zero and a notebook with one of its three autograded questions answered that
+question's points; `otter run -a <zip>` in that environment gives the same; the vicourse
+installed there holds no solution; and the GitHub Classroom template's commands, run as its
+workflow runs them, give the solution every question's points and the blank notebook none.
+Chapter 7, whose two code exercises and experiment allow a partial score; .ci/release.sh checks
+every chapter with .ci/gradescope.py.
 
 An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
 four gradings: three to four minutes): CI runs it with `bash .ci/test.sh -m end_to_end`."""
@@ -35,7 +35,7 @@ ANSWERED = """def reparameterized_sample(mu, sigma, eps):
 
 answer_7_2 = reparameterized_sample
 """
-POINTS = {"ex7_2": 2.0, "ex7_3": 3.0}  # the code questions' points in the chapter
+POINTS = {"ex7_2": 2.0, "ex7_3": 3.0, "ex7_4": 2.0}  # the autograded questions' points
 
 
 pytestmark = pytest.mark.end_to_end
@@ -166,18 +166,18 @@ def test_the_package_installed_from_the_wheel_holds_no_solution(graded):
 
 def test_gradescope_gives_full_marks_zero_and_the_answered_questions_points(graded):
     scores = graded["scores"]
-    assert scores["solution"] == {**POINTS, "total": 5.0}
-    assert scores["student"] == {"ex7_2": 0, "ex7_3": 0, "total": 0}
-    assert scores["partial"] == {"ex7_2": 2.0, "ex7_3": 0, "total": 2.0}
+    assert scores["solution"] == {**POINTS, "total": 7.0}
+    assert scores["student"] == {"ex7_2": 0, "ex7_3": 0, "ex7_4": 0, "total": 0}
+    assert scores["partial"] == {"ex7_2": 2.0, "ex7_3": 0, "ex7_4": 0, "total": 2.0}
     assert [(r["notebook"], float(r["total"])) for r in graded["table"]] == [
         ("partial.ipynb", 2.0),
-        ("solution.ipynb", 5.0),
+        ("solution.ipynb", 7.0),
         ("student.ipynb", 0.0),
     ]
 
 
 def test_otter_run_in_that_environment_gives_the_same_partial_score(graded):
-    assert graded["otter_run"] == {"ex7_2": (2.0, 2.0), "ex7_3": (0, 3.0)}
+    assert graded["otter_run"] == {"ex7_2": (2.0, 2.0), "ex7_3": (0, 3.0), "ex7_4": (0, 2.0)}
 
 
 def test_the_classroom_template_holds_the_notebook_the_zip_and_the_grader(graded):
@@ -189,12 +189,12 @@ def test_the_classroom_template_holds_the_notebook_the_zip_and_the_grader(graded
     ).read_text()
     steps = graded["workflow"]["jobs"]["run-autograding-tests"]["steps"]
     graders = {s["id"]: s["with"] for s in steps if "command-grader" in s.get("uses", "")}
-    assert {k: v["max-score"] for k, v in graders.items()} == {"ex7_2": 2, "ex7_3": 3}
+    assert {k: v["max-score"] for k, v in graders.items()} == {"ex7_2": 2, "ex7_3": 3, "ex7_4": 2}
     (reporter,) = [s for s in steps if "grading-reporter" in s.get("uses", "")]
-    assert reporter["with"]["runners"] == "ex7_2,ex7_3"
-    assert set(reporter["env"]) == {"EX7_2_RESULTS", "EX7_3_RESULTS"}
+    assert reporter["with"]["runners"] == "ex7_2,ex7_3,ex7_4"
+    assert set(reporter["env"]) == {"EX7_2_RESULTS", "EX7_3_RESULTS", "EX7_4_RESULTS"}
 
 
 def test_the_classroom_commands_give_the_solution_every_point_and_a_blank_none(graded):
-    assert graded["classroom"]["solution"] == {"ex7_2": 0, "ex7_3": 0}  # exit 0: the points
-    assert graded["classroom"]["student"] == {"ex7_2": 1, "ex7_3": 1}  # exit 1: none
+    assert graded["classroom"]["solution"] == {"ex7_2": 0, "ex7_3": 0, "ex7_4": 0}  # the points
+    assert graded["classroom"]["student"] == {"ex7_2": 1, "ex7_3": 1, "ex7_4": 1}  # none

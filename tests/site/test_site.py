@@ -9,7 +9,16 @@ import html
 import json
 import re
 
-from conftest import EXECUTED, HTML, ROOT, chapter_pages, load_tool, require, solution_lines
+from conftest import (
+    EXECUTED,
+    HTML,
+    ROOT,
+    chapter_pages,
+    load_tool,
+    require,
+    solution_lines,
+    visible_text,
+)
 
 SCRIPT = re.compile(r'<script[^>]*\bsrc="([^"]*mathjax[^"]*)"', re.IGNORECASE)
 
@@ -84,10 +93,12 @@ def solution_snippets(notebook) -> list[str]:
     """Text that only a solution contains: the lines of each code solution, and a run of plain
     words from each worked derivation."""
     snippets = []
-    for cell in json.loads(notebook.read_text())["cells"]:
+    cells = json.loads(notebook.read_text())["cells"]
+    visible = visible_text(cells)
+    for cell in cells:
         source = "".join(cell["source"])
         if cell["cell_type"] == "code":
-            snippets += solution_lines(source)
+            snippets += solution_lines(source, visible)
         elif cell["cell_type"] == "markdown" and ":class-container: solution" in source:
             prose = re.sub(r"\$\$.*?\$\$|\$.*?\$", "|", source, flags=re.S)
             runs = re.findall(r"(?:[A-Za-z]+[ ,]+){3,}[A-Za-z]+", prose)

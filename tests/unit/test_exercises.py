@@ -13,7 +13,7 @@ from conftest import load_tool
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vicourse import ArgumentError, ArgumentTypeError
+from vicourse import ArgumentError, ArgumentTypeError, exercises
 from vicourse.exercises import EXERCISES, ExerciseFailed, check, verify
 
 EXPECTED = load_tool("expected")  # .ci/expected.py
@@ -189,3 +189,60 @@ def test_an_answer_that_is_off_anywhere_is_never_accepted(name, relative, sign, 
         return tuple(outs) if isinstance(out, tuple) else outs[0]
 
     assert check(name, off) is False
+
+
+# ---------------------------------------------------------------- experiments: one number
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(
+    expected=st.floats(-1e6, 1e6),
+    tolerance=st.floats(0.0, 1e3),
+    where=st.floats(-3.0, 3.0),
+    as_tensor=st.booleans(),
+)
+def test_a_number_passes_exactly_when_it_is_within_the_tolerance(
+    expected, tolerance, where, as_tensor
+):
+    value = expected + where * tolerance
+    inside = abs(value - expected) <= tolerance
+    given_value = torch.tensor(value, dtype=torch.float64) if as_tensor else value
+    if inside:
+        exercises.verify_number("experiment_9_9", given_value, expected, tolerance)
+    else:
+        with pytest.raises(ExerciseFailed, match=r"^✗ experiment_9_9 is .*a reference run"):
+            exercises.verify_number("experiment_9_9", given_value, expected, tolerance)
+
+
+@pytest.mark.parametrize(
+    "value, words",
+    [
+        (..., "is still ...: run the experiment and store its number in"),
+        (None, "is still ..."),
+        ("0.5", "is a str, not a number"),
+        (True, "is a bool, not a number"),
+        (torch.ones(2), "is a tensor of shape (2,), not one number"),
+        (math.nan, "is nan; a reference run gives 0.5"),
+        (math.inf, "is inf"),
+    ],
+)
+def test_what_is_not_a_number_is_named(value, words):
+    with pytest.raises(ExerciseFailed) as caught:
+        exercises.verify_number("experiment_1_3", value, 0.5, 0.1)
+    text = str(caught.value)
+    assert text.startswith("✗ experiment_1_3 ") and words in " ".join(text.split())
+
+
+def test_numpy_numbers_and_one_element_tensors_are_numbers():
+    import numpy as np
+
+    exercises.verify_number("experiment_1_3", np.int64(129), 129, 0)
+    exercises.verify_number("experiment_1_3", np.float32(0.5), 0.5, 1e-6)
+    exercises.verify_number("experiment_1_3", torch.tensor([[0.5]]), 0.5, 0)
+
+
+def test_the_graders_arguments_are_checked():
+    with pytest.raises(ArgumentError, match=r"^tolerance must be a number ≥ 0, got -1"):
+        exercises.verify_number("experiment_1_3", 1.0, 1.0, -1)
+    with pytest.raises(ArgumentError, match=r"^expected must be"):
+        exercises.verify_number("experiment_1_3", 1.0, math.nan, 0.1)
