@@ -135,10 +135,11 @@ def staged(notebook: Path, wheel: Path, out: Path) -> Path:
     nb = nbformat.read(notebook, as_version=4)
     (cell,) = [c for c in nb.cells if c.cell_type == "raw" and "# ASSIGNMENT CONFIG" in c.source]
     config = yaml.safe_load(cell.source) or {}
-    clash = set(config) & set(grading_config(wheel))
+    grading = grading_config(wheel)
+    clash = set(config) & set(grading)
     if clash:
         raise SystemExit(f"{notebook.name}: leave {sorted(clash)} to .ci/assign.py")
-    config.update(grading_config(wheel))
+    config.update(grading)
     cell.source = "# ASSIGNMENT CONFIG\n" + yaml.safe_dump(config, sort_keys=False).strip()
     nbformat.write(nb, stage / notebook.name)
     return stage / notebook.name
@@ -215,8 +216,9 @@ def classroom_workflow(notebook_name: str, graded: list[dict]) -> str:
     )
 
 
-def classroom(notebook: Path, out: Path) -> Path:
-    """A GitHub Classroom template for one chapter, from the student notebook and the zip."""
+def classroom(notebook: Path, out: Path, graded: list[dict]) -> Path:
+    """A GitHub Classroom template for one chapter, from the student notebook and the zip;
+    `graded`: the chapter's questions (questions(notebook))."""
     template = out / "classroom" / notebook.stem
     shutil.rmtree(template, ignore_errors=True)
     (template / ".github" / "workflows").mkdir(parents=True)
@@ -225,7 +227,7 @@ def classroom(notebook: Path, out: Path) -> Path:
         out / "autograder" / f"{notebook.stem}.zip", template / ".github" / "autograder.zip"
     )
     shutil.copy2(ROOT / ".ci" / "gradescope.py", template / ".github" / "gradescope.py")
-    workflow = classroom_workflow(notebook.name, questions(notebook))
+    workflow = classroom_workflow(notebook.name, graded)
     (template / ".github" / "workflows" / "classroom.yml").write_text(workflow)
     return template
 
@@ -255,8 +257,9 @@ def assign(notebook: Path, out: Path, wheel: Path) -> dict:
     (zip_path,) = (target / "autograder").glob("*-autograder_*.zip")
     (out / "autograder").mkdir(parents=True, exist_ok=True)
     shutil.copy2(zip_path, out / "autograder" / f"{notebook.stem}.zip")
-    classroom(notebook, out)
-    return {"chapter": notebook.stem, "questions": questions(notebook), "seconds": seconds}
+    graded = questions(notebook)
+    classroom(notebook, out, graded)
+    return {"chapter": notebook.stem, "questions": graded, "seconds": seconds}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -99,27 +99,35 @@ def build_environment(source: Path, autograder: Path, envs: Path) -> Path:
 
 
 def unpack(zip_path: Path, where: Path) -> Path:
-    """/autograder as Gradescope lays it out: the zip in source/; submission/ and results/."""
+    """/autograder as Gradescope lays it out: the zip in source/; submission/ and results/;
+    beside it, the zip's run_otter.py pointed at this folder instead of /autograder."""
     autograder = where / "autograder"
     shutil.rmtree(autograder, ignore_errors=True)
     for part in ("source", "submission", "results"):
         (autograder / part).mkdir(parents=True)
     with zipfile.ZipFile(zip_path) as zf:
         zf.extractall(autograder / "source")
+    script = (autograder / "source" / "run_otter.py").read_text()
+    if f'"{GRADESCOPE_DIR}"' not in script:
+        raise SystemExit("run_otter.py does not grade in /autograder: otter changed its layout")
+    runner = where / "run_otter.py"
+    runner.write_text(script.replace(f'"{GRADESCOPE_DIR}"', json.dumps(str(autograder))))
     return autograder
 
 
+def scores(results: Path) -> dict[str, tuple[float, float]]:
+    """{question: (score, max_score)} from otter's results.json, for the graded questions."""
+    tests = json.loads(results.read_text())["tests"]
+    return {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
+
+
 def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
-    """Run the zip's run_otter.py on one submission; {question: (score, max_score)}."""
+    """Run the zip's run_otter.py (as unpack() wrote it) on one submission; its scores."""
     for part in ("submission", "results"):
         shutil.rmtree(autograder / part)
         (autograder / part).mkdir()
     shutil.copy2(notebook, autograder / "submission" / notebook.name)
-    script = (autograder / "source" / "run_otter.py").read_text()
-    if f'"{GRADESCOPE_DIR}"' not in script:
-        raise SystemExit("run_otter.py does not grade in /autograder: otter changed its layout")
     here = autograder.parent / "run_otter.py"
-    here.write_text(script.replace(f'"{GRADESCOPE_DIR}"', json.dumps(str(autograder))))
     bin_dir = str(python.parent)  # as `mamba activate otter-env` would
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("PYTHONPATH", None)
@@ -134,8 +142,7 @@ def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[flo
     results = autograder / "results" / "results.json"
     if not results.is_file():
         raise SystemExit(f"no results.json for {notebook.name}:\n{done.stdout[-3000:]}")
-    tests = json.loads(results.read_text())["tests"]
-    return {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
+    return scores(results)
 
 
 def check_chapter(out: Path, chapter: str, work: Path) -> dict:
@@ -148,18 +155,19 @@ def check_chapter(out: Path, chapter: str, work: Path) -> dict:
         ("student", out / "student" / f"{chapter}.ipynb"),
     ):
         start = time.perf_counter()
-        scores = grade(python, autograder, notebook)
-        got, possible = sum(s for s, _ in scores.values()), sum(m for _, m in scores.values())
+        graded = grade(python, autograder, notebook)
+        got, possible = sum(s for s, _ in graded.values()), sum(m for _, m in graded.values())
         expected = possible if who == "solution" else 0
-        if not scores or got != expected:
-            raise SystemExit(f"{chapter}: the {who} notebook scored {scores}, not {expected}")
+        if not graded or got != expected:
+            raise SystemExit(f"{chapter}: the {who} notebook scored {graded}, not {expected}")
         row[who] = f"{got:g}/{possible:g}"
         row[f"{who} s"] = round(time.perf_counter() - start, 1)
     return row
 
 
-def grade_folder(zip_path: Path, folder: Path, work: Path) -> list[dict]:
-    """Grade every notebook in folder with the zip; write folder/scores.csv; return its rows."""
+def grade_folder(zip_path: Path, folder: Path, work: Path) -> tuple[list[dict], Path]:
+    """Grade every notebook in folder with the zip; write folder/scores.csv. Its rows, and the
+    python of the environment that graded them."""
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no .ipynb in {folder}: pass the folder of submitted notebooks")
@@ -167,17 +175,17 @@ def grade_folder(zip_path: Path, folder: Path, work: Path) -> list[dict]:
     python = build_environment(autograder / "source", autograder, work / "envs")
     rows = []
     for notebook in notebooks:
-        scores = grade(python, autograder, notebook)
-        total = sum(s for s, _ in scores.values())
-        rows.append({"notebook": notebook.name, **{q: s for q, (s, _) in scores.items()}})
+        graded = grade(python, autograder, notebook)
+        total = sum(s for s, _ in graded.values())
+        rows.append({"notebook": notebook.name, **{q: s for q, (s, _) in graded.items()}})
         rows[-1]["total"] = total
-        print(f"{notebook.name:<40} {total:g} / {sum(m for _, m in scores.values()):g}")
+        print(f"{notebook.name:<40} {total:g} / {sum(m for _, m in graded.values()):g}")
     with open(folder / "scores.csv", "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
     print(f"scores: {folder / 'scores.csv'}")
-    return rows
+    return rows, python
 
 
 def main(argv: list[str] | None = None) -> int:

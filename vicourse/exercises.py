@@ -188,8 +188,7 @@ def verify_number(name: str, value, expected: float, tolerance: float) -> None:
         number = float(value)
         if math.isfinite(number) and abs(number - expected) <= tolerance:
             return
-        why = (
-            f"{name} is {number:.6g}; a reference run gives {expected:.6g}"
-            + (f" ± {tolerance:.2g}" if tolerance else "")
+        why = f"{name} is {number:.6g}; a reference run gives {expected:.6g}" + (
+            f" ± {tolerance:.2g}" if tolerance else ""
         )
     raise ExerciseFailed(textwrap.fill(f"✗ {why}.", 79))

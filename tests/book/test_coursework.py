@@ -18,6 +18,7 @@ import pytest
 from conftest import ROOT, load_tool, solution_lines, visible_text
 
 assign = load_tool("assign")
+gradescope = load_tool("gradescope")
 CHAPTERS = assign.chapters()
 PROMPT = re.compile(r"\*\*Exercise (\d+)\.(\d+) \((derivation|code|experiment), (\d+) min\)\.\*\*")
 # an experiment's second question: the interpretation, marked by hand
@@ -253,9 +254,7 @@ def grade(zip_path, notebook, out):
         except subprocess.TimeoutExpired:
             if attempt == 2:
                 raise
-    tests = json.loads((out / "results.json").read_text())["tests"]
-    scored = [t for t in tests if t.get("max_score") is not None]
-    return {t["name"]: (t["score"], t["max_score"]) for t in scored}
+    return gradescope.scores(out / "results.json")
 
 
 @pytest.fixture(scope="module")

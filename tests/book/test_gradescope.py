@@ -12,7 +12,6 @@ An end-to-end test (otter assign, a fresh environment of about 2 GB from the pac
 four gradings: three to four minutes): CI runs it with `bash .ci/test.sh -m end_to_end`."""
 
 import csv
-import json
 import os
 import shutil
 import subprocess
@@ -63,11 +62,10 @@ def graded(tmp_path_factory):
         ("partial", partial),
     ]:
         shutil.copy2(path, submissions / f"{who}.ipynb")
-    rows = gradescope.grade_folder(zip_path, submissions, folder / "gradescope")
+    rows, python = gradescope.grade_folder(zip_path, submissions, folder / "gradescope")
     scores = {row.pop("notebook").removesuffix(".ipynb"): row for row in rows}
     with open(submissions / "scores.csv") as f:
         table = list(csv.DictReader(f))
-    (python,) = (folder / "gradescope" / "envs").glob("*/bin/python")
     run_out = folder / "otter-run"
     run_out.mkdir()
     subprocess.run(
@@ -77,8 +75,7 @@ def graded(tmp_path_factory):
         timeout=600,
         check=True,
     )
-    tests = json.loads((run_out / "results.json").read_text())["tests"]
-    otter_run = {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
+    otter_run = gradescope.scores(run_out / "results.json")
     where = subprocess.run(
         [python, "-c", "import vicourse; print(vicourse.__file__, vicourse.__version__)"],
         cwd=folder,  # not the checkout, whose vicourse/ would come first
