@@ -23,12 +23,41 @@ PARTS = ("unit", "book", "site", "tooling")
 
 
 def pytest_collection_modifyitems(config, items):
+    reused = []
     for item in items:
         path = Path(str(item.path)).resolve()
         if path.suffix == ".ipynb":
             item.add_marker("chapters")
+            if executed_by_the_site(path):
+                reused.append(item)
         elif path.parent.name in PARTS and path.parent.parent.name == "tests":
             item.add_marker(path.parent.name)
+    if reused:  # execute once, reuse: tests/book/test_book.py checks the site build's copies
+        config.hook.pytest_deselected(items=reused)
+        items[:] = [item for item in items if item not in reused]
+
+
+def pytest_report_header(config):
+    if site_executed_this_tree():
+        return (
+            "chapters: the site build executed this very tree (_build/executed.json), so nbval "
+            "leaves out the chapters it executed; VICOURSE_REUSE_EXECUTED=0 executes them again"
+        )
+    return None
+
+
+@functools.cache
+def site_executed_this_tree() -> bool:
+    """True when the last site build executed the tree as it is now (.ci/executed.py), unless
+    VICOURSE_REUSE_EXECUTED=0 asks nbval to execute every chapter anyway."""
+    if os.environ.get("VICOURSE_REUSE_EXECUTED") == "0":
+        return False
+    return load_tool("executed").current()
+
+
+def executed_by_the_site(path: Path) -> bool:
+    """True when the last site build executed this chapter from the tree as it is now."""
+    return (EXECUTED / path.name).is_file() and site_executed_this_tree()
 
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])

@@ -1,0 +1,57 @@
+"""Execute once, reuse (.ci/executed.py): the tests reuse the site build's execution of the
+chapters only while the tree is the one it executed; any change to a chapter, a module or the
+book's configuration makes nbval execute them again."""
+
+import shutil
+
+import pytest
+from conftest import ROOT, load_tool
+
+executed = load_tool("executed")
+
+
+@pytest.fixture
+def tree(tmp_path):
+    for name in ["book/01_latent_variable_models.ipynb", "vicourse/gaussian.py", "_config.yml"]:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def test_a_stamp_holds_until_the_tree_changes(tree):
+    assert not executed.current(tree)  # no site build yet
+    executed.stamp(tree)
+    assert executed.current(tree) and executed.fingerprint(tree) == executed.fingerprint(tree)
+    for name in ["book/01_latent_variable_models.ipynb", "vicourse/gaussian.py", "_config.yml"]:
+        executed.stamp(tree)
+        path = tree / name
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n")
+        assert not executed.current(tree), name
+        path.write_bytes(original)
+        assert executed.current(tree), name
+
+
+def test_a_new_module_or_chapter_changes_the_fingerprint(tree):
+    executed.stamp(tree)
+    (tree / "vicourse" / "new.py").write_text("x = 1\n")
+    assert not executed.current(tree)
+    executed.stamp(tree)
+    shutil.copy(tree / "book" / "01_latent_variable_models.ipynb", tree / "book" / "09_x.ipynb")
+    assert not executed.current(tree)
+
+
+def test_a_damaged_stamp_is_not_current(tree):
+    executed.stamp_path(tree).parent.mkdir()
+    executed.stamp_path(tree).write_text("{not json")
+    assert not executed.current(tree)
+    executed.stamp_path(tree).write_text('{"fingerprint": 3}')
+    assert not executed.current(tree)
+
+
+def test_the_site_build_stamps_and_empties_the_cache_first():
+    script = (ROOT / ".ci" / "build_site.sh").read_text()
+    assert "rm -rf _build/.jupyter_cache _build/executed.json" in script
+    assert '"$PYTHON" .ci/executed.py --stamp' in script
+    assert script.index("rm -rf _build/.jupyter_cache") < script.index("jupyter_book.cli")
+    assert script.index("jupyter_book.cli") < script.index("executed.py --stamp")
