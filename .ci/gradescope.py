@@ -32,6 +32,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -121,27 +122,60 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
     return {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
 
 
+# A chapter grades in under a minute. Rarely, a reply between the kernel and nbclient is lost and
+# both wait forever (seen in CI, on chapters 7 and 8): past PATIENCE seconds the grading is that,
+# and it is run again, once.
+PATIENCE, ATTEMPTS = 300, 2
+
+
+def run_killing_the_group(
+    command: list[str], cwd: Path, env: dict, timeout: float
+) -> tuple[int, str]:
+    """Run a command; its exit status and output. On a timeout, kill it and every process it
+    started (the kernel too, which would keep its ports), then raise subprocess.TimeoutExpired."""
+    with subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    ) as done:
+        try:
+            output = done.communicate(timeout=timeout)[0]
+        except subprocess.TimeoutExpired:
+            os.killpg(done.pid, signal.SIGKILL)
+            done.communicate()
+            raise
+    return done.returncode, output
+
+
 def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
     """Run the zip's run_otter.py (as unpack() wrote it) on one submission; its scores."""
-    for part in ("submission", "results"):
-        shutil.rmtree(autograder / part)
-        (autograder / part).mkdir()
-    shutil.copy2(notebook, autograder / "submission" / notebook.name)
     here = autograder.parent / "run_otter.py"
     bin_dir = str(python.parent)  # as `mamba activate otter-env` would
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("PYTHONPATH", None)
-    done = subprocess.run(
-        [str(python), str(here)],
-        cwd=autograder,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
+    for attempt in range(1, ATTEMPTS + 1):
+        for part in ("submission", "results"):
+            shutil.rmtree(autograder / part)
+            (autograder / part).mkdir()
+        shutil.copy2(notebook, autograder / "submission" / notebook.name)
+        try:
+            _, output = run_killing_the_group(
+                [str(python), str(here)], autograder, env, timeout=PATIENCE
+            )
+            break
+        except subprocess.TimeoutExpired:
+            if attempt == ATTEMPTS:
+                raise SystemExit(
+                    f"grading {notebook.name} hung {ATTEMPTS} times, {PATIENCE} s each"
+                ) from None
+            print(f"grading {notebook.name} hung for {PATIENCE} s (a lost kernel reply); again")
     results = autograder / "results" / "results.json"
     if not results.is_file():
-        raise SystemExit(f"no results.json for {notebook.name}:\n{done.stdout[-3000:]}")
+        raise SystemExit(f"no results.json for {notebook.name}:\n{output[-3000:]}")
     return scores(results)
 
 

@@ -9,7 +9,6 @@ import importlib.util
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 
@@ -215,21 +214,10 @@ def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsy
 
 def otter(*args, cwd, timeout=1800):
     """Run otter; on a timeout, kill it and the kernel it started, then raise TimeoutExpired."""
-    with subprocess.Popen(
-        [sys.executable, "-m", "otter", *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        start_new_session=True,
-    ) as done:
-        try:
-            stdout, stderr = done.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            os.killpg(done.pid, signal.SIGKILL)
-            done.communicate()
-            raise
-    assert done.returncode == 0, stdout[-2000:] + stderr[-2000:]
+    status, output = gradescope.run_killing_the_group(
+        [sys.executable, "-m", "otter", *args], cwd, dict(os.environ), timeout
+    )
+    assert status == 0, output[-4000:]
 
 
 def grade(zip_path, notebook, out):
