@@ -24,7 +24,7 @@ unpacks the zip into /autograder/source, so the wheel's requirement is that abso
 
 A GitHub Classroom template is a repository to hand out: the student notebook, the zip and
 .ci/gradescope.py in .github/, and .github/workflows/classroom.yml, which on every push grades
-the notebook as Gradescope would and reports each code question to Classroom through its
+the notebook as Gradescope would and reports each autograded question to Classroom through its
 command grader (full points or none, as otter scores these questions) and reporter actions.
 
 Run through `bash .ci/assign.sh`, which installs otter-grader first.
@@ -147,7 +147,7 @@ def staged(notebook: Path, wheel: Path, out: Path) -> Path:
 
 CLASSROOM_WORKFLOW = """\
 # Grades {notebook} on every push, as Gradescope would grade it (made by vicourse's
-# .ci/assign.py), and reports each code question's points to GitHub Classroom.
+# .ci/assign.py), and reports each autograded question's points to GitHub Classroom.
 name: Autograding Tests
 on:
   push:
@@ -194,8 +194,8 @@ CLASSROOM_GRADE = (
 
 
 def classroom_workflow(notebook_name: str, graded: list[dict]) -> str:
-    """The GitHub Classroom workflow for one chapter's code questions."""
-    code = [q for q in graded if not q["manual"]]
+    """The GitHub Classroom workflow for one chapter's autograded questions (code, experiments)."""
+    auto = [q for q in graded if not q["manual"]]
     return CLASSROOM_WORKFLOW.format(
         notebook=notebook_name,
         python=PYTHON_VERSION,
@@ -207,12 +207,12 @@ def classroom_workflow(notebook_name: str, graded: list[dict]) -> str:
                 command="python .github/gradescope.py --scores scores.csv"
                 f" --full {q['name']}={q['points']}",
             )
-            for q in code
+            for q in auto
         ),
         results="".join(
-            CLASSROOM_RESULT.format(env=q["name"].upper(), name=q["name"]) for q in code
+            CLASSROOM_RESULT.format(env=q["name"].upper(), name=q["name"]) for q in auto
         ),
-        runners=",".join(q["name"] for q in code),
+        runners=",".join(q["name"] for q in auto),
     )
 
 

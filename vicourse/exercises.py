@@ -174,6 +174,7 @@ def verify_number(name: str, value, expected: float, tolerance: float) -> None:
     Monte Carlo error (or 0 for a count that the experiment determines exactly). The message
     says what came and what a reference run gives.
     """
+    _checks.instance("name", name, str, "pass the variable's name, e.g. 'experiment_1_3'")
     _checks.real("expected", expected)
     _checks.real("tolerance", tolerance)
     if tolerance < 0:

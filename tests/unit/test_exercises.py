@@ -244,5 +244,7 @@ def test_numpy_numbers_and_one_element_tensors_are_numbers():
 def test_the_graders_arguments_are_checked():
     with pytest.raises(ArgumentError, match=r"^tolerance must be a number ≥ 0, got -1"):
         exercises.verify_number("experiment_1_3", 1.0, 1.0, -1)
+    with pytest.raises(ArgumentTypeError, match=r"^name must be a builtins.str, got "):
+        exercises.verify_number(3, 1.0, 1.0, 0.1)
     with pytest.raises(ArgumentError, match=r"^expected must be"):
         exercises.verify_number("experiment_1_3", 1.0, math.nan, 0.1)
