@@ -232,14 +232,17 @@ def classroom(notebook: Path, out: Path, graded: list[dict]) -> Path:
     return template
 
 
-def assign(notebook: Path, out: Path, wheel: Path) -> dict:
-    """Run `otter assign` on one chapter; copy the student notebook and the autograder zip."""
+def assign(notebook: Path, out: Path, wheel: Path, *, run_tests: bool = True) -> dict:
+    """Run `otter assign` on one chapter; copy the student notebook and the autograder zip.
+    run_tests=False skips otter's own run of the tests against the solution, for callers that
+    grade the solution notebook with the zip anyway (the same check, end to end)."""
     target = out / notebook.stem
     shutil.rmtree(target, ignore_errors=True)
     master = staged(notebook, wheel, out)
     start = time.perf_counter()
     done = subprocess.run(
-        [sys.executable, "-m", "otter", "assign", str(master), str(target), "--no-pdfs"],
+        [sys.executable, "-m", "otter", "assign", str(master), str(target), "--no-pdfs"]
+        + ([] if run_tests else ["--no-run-tests"]),
         cwd=master.parent,
         capture_output=True,
         text=True,
@@ -269,6 +272,12 @@ def main(argv: list[str] | None = None) -> int:
     # One at a time by default: kernels started at the same moment can race for the same TCP
     # ports, and the loser waits forever.
     parser.add_argument("--jobs", type=int, default=1, help="chapters assigned at once")
+    parser.add_argument(
+        "--no-run-tests",
+        action="store_true",
+        help="skip otter's run of each chapter's tests against its solution (only when the"
+        " solution notebook is graded with the zip afterwards, which checks the same)",
+    )
     args = parser.parse_args(argv)
     selected = [
         nb
@@ -281,7 +290,9 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     wheel = build_wheel(out)
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        results = list(pool.map(lambda nb: assign(nb, out, wheel), selected))
+        results = list(
+            pool.map(lambda nb: assign(nb, out, wheel, run_tests=not args.no_run_tests), selected)
+        )
     (out / "summary.json").write_text(json.dumps(results, indent=2))
     print(f"{'chapter':<32} {'auto':>5} {'manual':>7} {'seconds':>8}")
     for r in results:

@@ -35,6 +35,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -123,32 +124,72 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
 
 
 # A chapter grades in under a minute. Rarely, a reply between the kernel and nbclient is lost and
-# both wait forever (seen in CI, on chapters 7 and 8): past PATIENCE seconds the grading is that,
-# and it is run again, once.
+# both wait forever (seen in CI, in the widget cells of chapters 7 and 8, more often when two
+# gradings share the CPU): the grading is then idle. Where /proc exists (Linux: Gradescope,
+# GitHub's runners, CI), a grading whose processes use under IDLE_SHARE of a core for IDLE_WINDOW
+# seconds is that hang; anywhere, one still running after PATIENCE seconds is. Either way it is
+# killed and run again, once.
 PATIENCE, ATTEMPTS = 300, 2
+IDLE_WINDOW, IDLE_SHARE = 30, 0.05
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's time unit
+
+
+def cpu_seconds(group: int) -> dict[int, float] | None:
+    """{pid: CPU seconds used so far} for the live processes of a process group, from /proc;
+    None where there is no /proc."""
+    proc = Path("/proc")
+    if not (proc / "self" / "stat").is_file():
+        return None
+    used = {}
+    for stat in proc.glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue  # the process ended meanwhile
+        if int(fields[2]) == group:  # fields: state, ppid, pgrp, …, utime (11), stime (12)
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return used
 
 
 def run_killing_the_group(
     command: list[str], cwd: Path, env: dict, timeout: float
 ) -> tuple[int, str]:
-    """Run a command; its exit status and output. On a timeout, kill it and every process it
-    started (the kernel too, which would keep its ports), then raise subprocess.TimeoutExpired."""
-    with subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        start_new_session=True,
-    ) as done:
-        try:
-            output = done.communicate(timeout=timeout)[0]
-        except subprocess.TimeoutExpired:
-            os.killpg(done.pid, signal.SIGKILL)
-            done.communicate()
-            raise
-    return done.returncode, output
+    """Run a command; its exit status and output. When it has run `timeout` seconds, or has been
+    idle for IDLE_WINDOW seconds (cpu_seconds), kill it and every process it started (the kernel
+    too, which would keep its ports), then raise subprocess.TimeoutExpired."""
+    with (
+        tempfile.TemporaryFile("w+") as output,
+        subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            text=True,
+            start_new_session=True,
+        ) as done,
+    ):
+        deadline = time.monotonic() + timeout
+        before = cpu_seconds(done.pid)
+        while True:
+            try:
+                done.wait(timeout=max(0.0, min(IDLE_WINDOW, deadline - time.monotonic())))
+                break
+            except subprocess.TimeoutExpired:
+                now = cpu_seconds(done.pid)
+                idle = (
+                    before is not None
+                    and now is not None
+                    and sum(t - before.get(pid, 0.0) for pid, t in now.items())
+                    < IDLE_SHARE * IDLE_WINDOW
+                )
+                if idle or time.monotonic() >= deadline:
+                    os.killpg(done.pid, signal.SIGKILL)
+                    done.wait()
+                    raise
+                before = now
+        output.seek(0)
+        return done.returncode, output.read()
 
 
 def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
@@ -170,9 +211,10 @@ def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[flo
         except subprocess.TimeoutExpired:
             if attempt == ATTEMPTS:
                 raise SystemExit(
-                    f"grading {notebook.name} hung {ATTEMPTS} times, {PATIENCE} s each"
+                    f"grading {notebook.name} hung {ATTEMPTS} times (idle for {IDLE_WINDOW} s,"
+                    f" or still running after {PATIENCE} s)"
                 ) from None
-            print(f"grading {notebook.name} hung for {PATIENCE} s (a lost kernel reply); again")
+            print(f"grading {notebook.name} hung (a lost kernel reply); grading it again")
     results = autograder / "results" / "results.json"
     if not results.is_file():
         raise SystemExit(f"no results.json for {notebook.name}:\n{output[-3000:]}")

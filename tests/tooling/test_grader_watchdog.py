@@ -1,0 +1,83 @@
+"""The grader's watchdog (.ci/gradescope.py, run_killing_the_group): a grading whose processes
+stop using the CPU is a hang, killed with everything it started; a busy one runs to the end; and
+one past its time limit is killed even while busy."""
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from conftest import load_tool
+
+gradescope = load_tool("gradescope")
+
+pytestmark = pytest.mark.skipif(
+    gradescope.cpu_seconds(os.getpgrp()) is None, reason="needs /proc (Linux)"
+)
+
+# a parent that starts a child (as otter starts its kernel), then both wait or both spin
+IDLE = """
+import os, subprocess, sys, time
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
+with open("pids", "w") as f:
+    f.write(f"{os.getpid()} {child.pid}")
+time.sleep(300)
+"""
+BUSY = """
+import time
+end = time.monotonic() + {seconds}
+while time.monotonic() < end:
+    pass
+print("done", flush=True)
+"""
+
+
+@pytest.fixture
+def short_window(monkeypatch):
+    monkeypatch.setattr(gradescope, "IDLE_WINDOW", 1.0)
+
+
+def run(code: str, tmp_path: Path, timeout: float):
+    return gradescope.run_killing_the_group(
+        [sys.executable, "-c", code], tmp_path, dict(os.environ), timeout
+    )
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_an_idle_run_is_killed_with_its_children_within_the_window(short_window, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        run(IDLE, tmp_path, timeout=120)
+    assert time.monotonic() - start < 10
+    pids = [int(pid) for pid in (tmp_path / "pids").read_text().split()]
+    assert len(pids) == 2 and not any(alive(pid) for pid in pids), pids
+
+
+def test_a_busy_run_goes_on_past_the_window_and_returns_its_output(short_window, tmp_path):
+    status, output = run(BUSY.format(seconds=3), tmp_path, timeout=120)
+    assert (status, output.strip()) == (0, "done")
+
+
+def test_a_busy_run_past_its_time_limit_is_killed(short_window, tmp_path):
+    start = time.monotonic()
+    with pytest.raises(subprocess.TimeoutExpired):
+        run(BUSY.format(seconds=60), tmp_path, timeout=2)
+    assert time.monotonic() - start < 10
+
+
+def test_a_process_group_s_cpu_time_grows_while_it_works():
+    first = gradescope.cpu_seconds(os.getpgrp())
+    end = time.monotonic() + 0.5
+    while time.monotonic() < end:
+        pass
+    second = gradescope.cpu_seconds(os.getpgrp())
+    assert second[os.getpid()] - first[os.getpid()] > 0.2
