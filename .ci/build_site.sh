@@ -16,7 +16,7 @@ source .ci/install.sh
 # (.ci/execute.py); the build takes them from the cache, and so does the student edition, which
 # executes only what is not there (_config.yml).
 if [ -z "${output[*]}" ]; then
-    rm -rf _build/.jupyter_cache _build/executed.json
+    rm -rf _build/.jupyter_cache _build/executed _build/executed.json
     "$PYTHON" .ci/execute.py
 fi
 log=$(mktemp)

@@ -7,9 +7,10 @@ finds every notebook of the table of contents in the cache (_config.yml, `execut
 cache`) and executes none itself. Each notebook runs in its own process, as MyST-NB would run it
 (jupyter-cache's single_nb_execution, in the notebook's folder, the configured timeout, errors
 not allowed), with torch on one thread, so that N notebooks share N cores without their threads
-fighting. A run that hangs (a lost kernel reply, .ci/gradescope.py) is killed and run again once.
-A notebook that fails is left out of the cache: the build then executes it itself and reports
-the error as it always does. Prints each notebook's seconds, longest first.
+fighting. Each executed notebook is also written to _build/executed/book/, where the tests read
+it (.ci/executed.py). A run that hangs (a lost kernel reply, .ci/gradescope.py) is killed and
+run again once. A notebook that fails is left out of the cache: the build then executes it
+itself and reports the error as it always does. Prints each notebook's seconds, longest first.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from jupyter_cache import get_cache
 from jupyter_cache.base import CacheBundleIn
 
 ROOT = Path(__file__).resolve().parents[1]
+COPIES = ROOT / "_build" / "executed" / "book"  # the executed notebooks, which the tests read
 spec = importlib.util.spec_from_file_location("gradescope", ROOT / ".ci" / "gradescope.py")
 gradescope = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(gradescope)
@@ -82,10 +84,15 @@ def execute(path: Path, timeout: int, folder: Path) -> tuple[nbformat.NotebookNo
     return None, 0.0
 
 
-def execute_into_cache(paths: list[Path], cache_path: Path, jobs: int, timeout: int) -> dict:
-    """Execute `paths`, `jobs` at a time, into the jupyter-cache at cache_path; {path: seconds}
-    of those it cached (a failed one is left out)."""
+def execute_into_cache(
+    paths: list[Path], cache_path: Path, copies: Path, jobs: int, timeout: int
+) -> dict:
+    """Execute `paths`, `jobs` at a time, into the jupyter-cache at cache_path, and write each
+    executed notebook to copies/<its name> (MyST-NB's own copies in _build/jupyter_execute/ hold
+    no outputs when they come from the cache); {path: seconds} of those it cached (a failed one
+    is left out)."""
     cache = get_cache(str(cache_path))
+    copies.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as folder, ThreadPoolExecutor(jobs) as pool:
         runs = list(pool.map(lambda p: execute(p, timeout, Path(folder)), paths))
     cached = {}
@@ -93,6 +100,7 @@ def execute_into_cache(paths: list[Path], cache_path: Path, jobs: int, timeout: 
         if nb is not None:
             bundle = CacheBundleIn(nb, str(path), data={"execution_seconds": seconds})
             cache.cache_notebook_bundle(bundle, check_validity=False, overwrite=True)
+            nbformat.write(nb, copies / path.name)
             cached[path] = seconds
     return cached
 
@@ -103,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = yaml.safe_load((ROOT / "_config.yml").read_text())["execute"]
     paths = notebooks()[::-1]  # the later chapters train more: started first
-    cached = execute_into_cache(paths, ROOT / config["cache"], args.jobs, config["timeout"])
+    cached = execute_into_cache(paths, ROOT / config["cache"], COPIES, args.jobs, config["timeout"])
     print(f"Executed {len(paths)} notebooks, {args.jobs} at a time (budget: 60 s per chapter):")
     for path in sorted(paths, key=lambda p: -cached.get(p, 0.0)):
         seconds = f"{cached[path]:.1f} s" if path in cached else "failed"

@@ -3,16 +3,16 @@
     python .ci/executed.py --stamp    record the current fingerprint in _build/executed.json
     python .ci/executed.py            say whether _build's executed chapters are current
 
-`bash .ci/build_site.sh` executes every chapter into _build/jupyter_execute/book/ and then stamps
-the fingerprint of the tree it executed: the chapters, the package, the book's configuration, and
-the Python and torch that ran them. The test command would execute every chapter again under nbval;
-where the stamp matches the tree as it is now, the executed copies are what nbval would run, so
-tests/conftest.py leaves nbval out for the chapters that have one and tests/book/test_book.py
-checks those copies instead (every code cell ran, none failed, the code is the chapter's). Any
-change to a chapter or a module changes the fingerprint, and the tests execute the chapters again;
-VICOURSE_REUSE_EXECUTED=0 makes them do so anyway. The student edition reuses the same execution
-through MyST-NB's cache (_config.yml), so a CI run executes each chapter once for the site, both
-editions and the tests.
+`bash .ci/build_site.sh` executes every chapter (.ci/execute.py, into MyST-NB's cache and
+_build/executed/book/) and then stamps the fingerprint of the tree it executed: the chapters, the
+package, the book's configuration, and the Python and torch that ran them. The test command would
+execute every chapter again under nbval; where the stamp matches the tree as it is now, the
+executed copies are what nbval would run, so tests/conftest.py leaves nbval out for the chapters
+that have one and tests/book/test_book.py checks those copies instead (every code cell ran, none
+failed, the code is the chapter's). Any change to a chapter or a module changes the fingerprint,
+and the tests execute the chapters again; VICOURSE_REUSE_EXECUTED=0 makes them do so anyway. The
+student edition reuses the same execution through MyST-NB's cache (_config.yml), so a CI run
+executes each chapter once for the site, both editions and the tests.
 """
 
 from __future__ import annotations

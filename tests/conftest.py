@@ -112,7 +112,7 @@ def small_vae(seed=0):
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
+EXECUTED = ROOT / "_build" / "executed" / "book"  # as the site build executed them (.ci/execute.py)
 
 
 def require(condition, message: str) -> None:

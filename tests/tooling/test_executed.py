@@ -51,12 +51,17 @@ def test_a_damaged_stamp_is_not_current(tree):
     assert not executed.current(tree)
 
 
-def test_the_site_build_stamps_and_empties_the_cache_first():
+def test_the_site_build_empties_the_cache_executes_into_it_then_builds_and_stamps():
     script = (ROOT / ".ci" / "build_site.sh").read_text()
-    assert "rm -rf _build/.jupyter_cache _build/executed.json" in script
+    assert "rm -rf _build/.jupyter_cache _build/executed _build/executed.json" in script
     assert '"$PYTHON" .ci/executed.py --stamp' in script
-    assert script.index("rm -rf _build/.jupyter_cache") < script.index("jupyter_book.cli")
-    assert script.index("jupyter_book.cli") < script.index("executed.py --stamp")
+    order = [
+        "rm -rf _build/.jupyter_cache",
+        '"$PYTHON" .ci/execute.py',
+        "jupyter_book.cli",
+        "--stamp",
+    ]
+    assert sorted(order, key=script.index) == order
 
 
 # ----------------------------------------------------- executing into the cache (.ci/execute.py)
@@ -82,8 +87,10 @@ def test_what_it_caches_is_what_myst_nb_finds_and_a_failure_is_left_out(tmp_path
         nb = nbformat.read(path, as_version=4)
         nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3"}
         nbformat.write(nb, path)
-    cached = execute.execute_into_cache([good, bad], tmp_path / "cache", jobs=2, timeout=60)
-    assert set(cached) == {good}
+    copies = tmp_path / "copies"
+    cached = execute.execute_into_cache([good, bad], tmp_path / "cache", copies, 2, 60)
+    assert set(cached) == {good} and [p.name for p in copies.iterdir()] == ["good.ipynb"]
+    assert nbformat.read(copies / "good.ipynb", as_version=4).cells[0].outputs
     cache = get_cache(str(tmp_path / "cache"))
     _, merged = cache.merge_match_into_notebook(nbformat.read(good, as_version=4))
     assert merged.cells[0].outputs[0]["text"] == "42\n"
