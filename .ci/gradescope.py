@@ -27,6 +27,7 @@ environment.yml). .ci/release.sh runs this for every chapter; the tests run it f
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -126,37 +127,54 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
 # A chapter grades in under a minute. Rarely, a reply between the kernel and nbclient is lost and
 # both wait forever (seen in CI, in the widget cells of chapters 7 and 8, more often when two
 # gradings share the CPU): the grading is then idle. Where /proc exists (Linux: Gradescope,
-# GitHub's runners, CI), a grading whose processes use under IDLE_SHARE of a core for IDLE_WINDOW
-# seconds is that hang; anywhere, one still running after PATIENCE seconds is. Either way it is
-# killed and run again, once.
+# GitHub's runners, CI), a grading whose processes (itself and all it started, the kernel too)
+# use under IDLE_SHARE of a core for IDLE_WINDOW seconds is that hang; anywhere, one still running
+# after PATIENCE seconds is. Either way it is killed and run again, once.
 PATIENCE, ATTEMPTS = 300, 2
 IDLE_WINDOW, IDLE_SHARE = 30, 0.05
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's time unit
 
 
-def cpu_seconds(group: int) -> dict[int, float] | None:
-    """{pid: CPU seconds used so far} for the live processes of a process group, from /proc;
-    None where there is no /proc."""
+def process_tree(root: int) -> dict[int, float] | None:
+    """{pid: CPU seconds used so far} for a process and all its live descendants, from /proc
+    (a kernel runs in a session of its own, so its process group is not enough); None where
+    there is no /proc."""
     proc = Path("/proc")
     if not (proc / "self" / "stat").is_file():
         return None
-    used = {}
+    parent, used = {}, {}
     for stat in proc.glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except (OSError, IndexError):
             continue  # the process ended meanwhile
-        if int(fields[2]) == group:  # fields: state, ppid, pgrp, …, utime (11), stime (12)
-            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    return used
+        pid = int(stat.parent.name)  # fields: state, ppid, …, utime (11), stime (12)
+        parent[pid] = int(fields[1])
+        used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    tree, grown = {root}, True
+    while grown:
+        found = {pid for pid, ppid in parent.items() if ppid in tree} - tree
+        tree |= found
+        grown = bool(found)
+    return {pid: used[pid] for pid in tree if pid in used}
+
+
+def kill_tree(root: int) -> None:
+    """Kill a process, its process group and every descendant (the kernel among them)."""
+    for pid in process_tree(root) or {}:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(root, signal.SIGKILL)
 
 
 def run_killing_the_group(
     command: list[str], cwd: Path, env: dict, timeout: float
 ) -> tuple[int, str]:
-    """Run a command; its exit status and output. When it has run `timeout` seconds, or has been
-    idle for IDLE_WINDOW seconds (cpu_seconds), kill it and every process it started (the kernel
-    too, which would keep its ports), then raise subprocess.TimeoutExpired."""
+    """Run a command; its exit status and output. When it has run `timeout` seconds, or it and
+    what it started have been idle for IDLE_WINDOW seconds (process_tree), kill them all
+    (kill_tree: the kernel too, which would keep its ports), then raise
+    subprocess.TimeoutExpired."""
     with (
         tempfile.TemporaryFile("w+") as output,
         subprocess.Popen(
@@ -170,13 +188,13 @@ def run_killing_the_group(
         ) as done,
     ):
         deadline = time.monotonic() + timeout
-        before = cpu_seconds(done.pid)
+        before = process_tree(done.pid)
         while True:
             try:
                 done.wait(timeout=max(0.0, min(IDLE_WINDOW, deadline - time.monotonic())))
                 break
             except subprocess.TimeoutExpired:
-                now = cpu_seconds(done.pid)
+                now = process_tree(done.pid)
                 idle = (
                     before is not None
                     and now is not None
@@ -184,7 +202,7 @@ def run_killing_the_group(
                     < IDLE_SHARE * IDLE_WINDOW
                 )
                 if idle or time.monotonic() >= deadline:
-                    os.killpg(done.pid, signal.SIGKILL)
+                    kill_tree(done.pid)
                     done.wait()
                     raise
                 before = now

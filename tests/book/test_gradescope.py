@@ -9,7 +9,7 @@ Chapter 7, whose two code exercises and experiment allow a partial score; .ci/re
 every chapter with .ci/gradescope.py.
 
 An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
-four gradings: three to four minutes): CI runs it with `bash .ci/test.sh -m end_to_end`."""
+six gradings: three to four minutes): CI runs it with `VICOURSE_END_TO_END=1 bash .ci/test.sh`."""
 
 import csv
 import os
