@@ -125,13 +125,13 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
 
 
 # A chapter grades in under a minute. Rarely, a reply between the kernel and nbclient is lost and
-# both wait forever (seen in CI, in the widget cells of chapters 7 and 8, more often when two
+# both wait forever (seen in CI, in the widget cells of chapters 3, 7 and 8, more often when two
 # gradings share the CPU): the grading is then idle. Where /proc exists (Linux: Gradescope,
 # GitHub's runners, CI), a grading whose processes (itself and all it started, the kernel too)
 # use under IDLE_SHARE of a core for IDLE_WINDOW seconds is that hang; anywhere, one still running
 # after PATIENCE seconds is. Either way it is killed and run again, once.
 PATIENCE, ATTEMPTS = 300, 2
-IDLE_WINDOW, IDLE_SHARE = 30, 0.05
+IDLE_WINDOW, IDLE_SHARE = 20, 0.05
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's time unit
 
 

@@ -87,12 +87,14 @@ def test_colab_like_environment_runs_every_chapter(tmp_path):
     # torch from VICOURSE_TORCH_INDEX where it is set, as .ci/install.sh does (a CPU build in CI)
     index = os.environ.get("VICOURSE_TORCH_INDEX")
     preinstall = run(
-        [python, "-m", "pip", "install", "-q", f"torch=={pins['torch']}"]
+        # --no-compile: what Colab has preinstalled need not be byte-compiled here, and it is
+        # the slow part of installing torch; vicourse itself is installed as a chapter does
+        [python, "-m", "pip", "install", "-q", "--no-compile", f"torch=={pins['torch']}"]
         + (["--index-url", index] if index else [])
     )
     if preinstall.returncode == 0:
         preinstall = run(
-            [python, "-m", "pip", "install", "-q"]
+            [python, "-m", "pip", "install", "-q", "--no-compile"]
             + [f"{n}=={v}" for n, v in pins.items()]
             + JUPYTER
         )
