@@ -17,10 +17,11 @@ when a solution is wrong. What comes out, under --out:
 Each autograder grades on its own: the master notebook's ASSIGNMENT CONFIG gets, in a copy,
 what the graded notebook needs (otter's own keys): `python_version` 3.11, and `requirements`
 torch (a CPU build, from PyTorch's CPU index: graders have no GPU, and PyPI's Linux torch is a
-CUDA build of several GB) and the wheel of this vicourse, which `autograder_files` puts in the
-zip. A wheel rather than the repository's URL: the zip then grades with exactly the code its
-tests were made with, needs no access to GitHub, and works for a private fork. Gradescope
-unpacks the zip into /autograder/source, so the wheel's requirement is that absolute path.
+CUDA build of several GB), ipykernel below 7 (requirements.txt says why) and the wheel of this
+vicourse, which `autograder_files` puts in the zip. A wheel rather than the repository's URL:
+the zip then grades with exactly the code its tests were made with, needs no access to GitHub,
+and works for a private fork. Gradescope unpacks the zip into /autograder/source, so the wheel's
+requirement is that absolute path.
 
 A GitHub Classroom template is a repository to hand out: the student notebook, the zip and
 .ci/gradescope.py in .github/, and .github/workflows/classroom.yml, which on every push grades
@@ -51,6 +52,7 @@ TIMEOUT = 1800  # s for one chapter's `otter assign` (it executes the chapter on
 AUTOGRADER_DIR = "/autograder"  # where Gradescope (and otter's image) unpacks and grades
 PYTHON_VERSION = "3.11"  # the oldest Python vicourse supports, and the one CI tests on
 TORCH_CPU_INDEX = "https://download.pytorch.org/whl/cpu"
+IPYKERNEL = "ipykernel>=6.0,<7"  # the kernel that grades: requirements.txt says why not 7
 
 
 def chapters() -> list[Path]:
@@ -120,6 +122,7 @@ def grading_config(wheel: Path) -> dict:
         "requirements": [
             f"--extra-index-url {TORCH_CPU_INDEX}",
             f"torch=={torch_version}+cpu",
+            IPYKERNEL,
             f"{AUTOGRADER_DIR}/source/files/{wheel.name}",
         ],
         "autograder_files": [wheel.name],

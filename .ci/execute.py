@@ -9,8 +9,9 @@ cache`) and executes none itself. Each notebook runs in its own process, as MyST
 not allowed), with torch on one thread, so that N notebooks share N cores without their threads
 fighting. Each executed notebook is also written to _build/executed/book/, where the tests read
 it (.ci/executed.py). A run that hangs (a lost kernel reply, .ci/gradescope.py) is killed and
-run again once. A notebook that fails is left out of the cache: the build then executes it
-itself and reports the error as it always does. Prints each notebook's seconds, longest first.
+run again (twice at most). A notebook that fails is left out of the cache: the build then
+executes it itself and reports the error as it always does. Prints each notebook's seconds,
+longest first.
 """
 
 from __future__ import annotations

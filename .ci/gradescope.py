@@ -129,8 +129,8 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
 # gradings share the CPU): the grading is then idle. Where /proc exists (Linux: Gradescope,
 # GitHub's runners, CI), a grading whose processes (itself and all it started, the kernel too)
 # use under IDLE_SHARE of a core for IDLE_WINDOW seconds is that hang; anywhere, one still running
-# after PATIENCE seconds is. Either way it is killed and run again, once.
-PATIENCE, ATTEMPTS = 300, 2
+# after PATIENCE seconds is. Either way it is killed and run again, twice at most.
+PATIENCE, ATTEMPTS = 300, 3
 IDLE_WINDOW, IDLE_SHARE = 20, 0.05
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's time unit
 

@@ -42,7 +42,7 @@ NotebookClient(nb, timeout=600, kernel_name="python3",
 
 def run_chapter(python: str, path, env: dict, cwd) -> float:
     """Seconds to run one chapter top to bottom in a kernel of `python`'s environment. A run
-    that hangs (a lost kernel reply: .ci/gradescope.py) is killed and run again, once."""
+    that hangs (a lost kernel reply: .ci/gradescope.py) is killed and run again, twice at most."""
     for attempt in range(1, gradescope.ATTEMPTS + 1):
         start = time.perf_counter()
         try:
