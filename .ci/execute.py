@@ -65,24 +65,22 @@ def execute(path: Path, timeout: int, folder: Path) -> tuple[nbformat.NotebookNo
     """The executed notebook (None if it failed) and the seconds it took."""
     out = folder / path.name
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    for _ in range(gradescope.ATTEMPTS):
-        start = time.perf_counter()
-        try:
-            status, output = gradescope.run_killing_the_group(
-                [sys.executable, "-c", EXECUTE_ONE, str(path), str(out), str(timeout)],
-                path.parent,
-                env,
-                timeout=gradescope.PATIENCE,
-            )
-        except subprocess.TimeoutExpired:
-            print(f"{path.name} hung (a lost kernel reply); running it again", flush=True)
-            continue
-        seconds = time.perf_counter() - start
-        if status != 0:
-            print(f"{path.name} failed; the build will execute it and show why:\n{output[-2000:]}")
-            return None, seconds
-        return nbformat.read(out, as_version=4), seconds
-    return None, 0.0
+    start = time.perf_counter()
+    try:
+        status, output = gradescope.run_patiently(
+            [sys.executable, "-c", EXECUTE_ONE, str(path), str(out), str(timeout)],
+            path.parent,
+            env,
+            label=path.name,
+        )
+    except subprocess.TimeoutExpired:
+        print(f"{path.name} hung {gradescope.ATTEMPTS} times; the build will execute it itself")
+        return None, 0.0
+    seconds = time.perf_counter() - start
+    if status != 0:
+        print(f"{path.name} failed; the build will execute it and show why:\n{output[-2000:]}")
+        return None, seconds
+    return nbformat.read(out, as_version=4), seconds
 
 
 def execute_into_cache(

@@ -168,9 +168,7 @@ def kill_tree(root: int) -> None:
         os.killpg(root, signal.SIGKILL)
 
 
-def run_killing_the_group(
-    command: list[str], cwd: Path, env: dict, timeout: float
-) -> tuple[int, str]:
+def run_watched(command: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str]:
     """Run a command; its exit status and output. When it has run `timeout` seconds, or it and
     what it started have been idle for IDLE_WINDOW seconds (process_tree), kill them all
     (kill_tree: the kernel too, which would keep its ports), then raise
@@ -210,29 +208,48 @@ def run_killing_the_group(
         return done.returncode, output.read()
 
 
+def run_patiently(
+    command: list[str], cwd: Path, env: dict, *, label: str, prepare=lambda: None
+) -> tuple[int, str]:
+    """run_watched, up to ATTEMPTS times: a run that hangs is run again, after prepare() (which
+    also runs before the first); its exit status and output, or subprocess.TimeoutExpired when
+    every attempt hung. `label` names the run in the message that says it is run again."""
+    for _ in range(ATTEMPTS - 1):
+        prepare()
+        try:
+            return run_watched(command, cwd, env, timeout=PATIENCE)
+        except subprocess.TimeoutExpired:
+            print(f"{label} hung (a lost kernel reply); running it again", flush=True)
+    prepare()
+    return run_watched(command, cwd, env, timeout=PATIENCE)
+
+
 def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
     """Run the zip's run_otter.py (as unpack() wrote it) on one submission; its scores."""
     here = autograder.parent / "run_otter.py"
     bin_dir = str(python.parent)  # as `mamba activate otter-env` would
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
     env.pop("PYTHONPATH", None)
-    for attempt in range(1, ATTEMPTS + 1):
+
+    def fresh_submission():
         for part in ("submission", "results"):
             shutil.rmtree(autograder / part)
             (autograder / part).mkdir()
         shutil.copy2(notebook, autograder / "submission" / notebook.name)
-        try:
-            _, output = run_killing_the_group(
-                [str(python), str(here)], autograder, env, timeout=PATIENCE
-            )
-            break
-        except subprocess.TimeoutExpired:
-            if attempt == ATTEMPTS:
-                raise SystemExit(
-                    f"grading {notebook.name} hung {ATTEMPTS} times (idle for {IDLE_WINDOW} s,"
-                    f" or still running after {PATIENCE} s)"
-                ) from None
-            print(f"grading {notebook.name} hung (a lost kernel reply); grading it again")
+
+    try:
+        _, output = run_patiently(
+            [str(python), str(here)],
+            autograder,
+            env,
+            label=f"grading {notebook.name}",
+            prepare=fresh_submission,
+        )
+    except subprocess.TimeoutExpired:
+        raise SystemExit(
+            f"grading {notebook.name} hung {ATTEMPTS} times (idle for {IDLE_WINDOW} s,"
+            f" or still running after {PATIENCE} s)"
+        ) from None
     results = autograder / "results" / "results.json"
     if not results.is_file():
         raise SystemExit(f"no results.json for {notebook.name}:\n{output[-3000:]}")

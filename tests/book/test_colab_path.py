@@ -22,7 +22,7 @@ import torch
 from conftest import ROOT, copy_of_the_working_tree, load_tool, require
 from packaging.version import Version
 
-gradescope = load_tool("gradescope")  # its watchdog: run_killing_the_group
+gradescope = load_tool("gradescope")  # its watchdog: run_patiently
 COLAB_PINS = {"ipywidgets": "7.7.1"}  # Colab's, newer than the floor we declare
 # Colab runs notebooks with its own IPython and ipykernel (old ones: matplotlib 3.7 cannot run
 # under IPython 9, which dropped pylabtools.backend2gui); nbclient executes the chapters here.
@@ -42,19 +42,13 @@ NotebookClient(nb, timeout=600, kernel_name="python3",
 
 def run_chapter(python: str, path, env: dict, cwd) -> float:
     """Seconds to run one chapter top to bottom in a kernel of `python`'s environment. A run
-    that hangs (a lost kernel reply: .ci/gradescope.py) is killed and run again, twice at most."""
-    for attempt in range(1, gradescope.ATTEMPTS + 1):
-        start = time.perf_counter()
-        try:
-            status, output = gradescope.run_killing_the_group(
-                [python, "-c", RUN_CHAPTER, str(path)], cwd, env, timeout=gradescope.PATIENCE
-            )
-        except subprocess.TimeoutExpired:
-            if attempt == gradescope.ATTEMPTS:
-                raise
-            continue
-        assert status == 0, f"{path.name}:\n{output[-4000:]}"
-        return round(time.perf_counter() - start, 1)
+    that hangs (a lost kernel reply: .ci/gradescope.py) is killed and run again."""
+    start = time.perf_counter()
+    status, output = gradescope.run_patiently(
+        [python, "-c", RUN_CHAPTER, str(path)], cwd, env, label=path.name
+    )
+    assert status == 0, f"{path.name}:\n{output[-4000:]}"
+    return round(time.perf_counter() - start, 1)
 
 
 def oldest_declared() -> dict[str, str]:

@@ -9,7 +9,6 @@ import importlib.util
 import json
 import os
 import re
-import subprocess
 import sys
 
 import nbformat
@@ -212,35 +211,18 @@ def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsy
 # ---------------------------------------------------------------- otter, end to end
 
 
-def otter(*args, cwd, timeout=1800):
-    """Run otter; on a timeout, kill it and the kernel it started, then raise TimeoutExpired."""
-    status, output = gradescope.run_killing_the_group(
-        [sys.executable, "-m", "otter", *args], cwd, dict(os.environ), timeout
+def grade(zip_path, notebook, out):
+    """Grade with `otter run`; a run that hangs (a lost kernel reply, .ci/gradescope.py) is killed
+    with its kernel and run again."""
+    out.mkdir(parents=True, exist_ok=True)
+    command = ["run", "-a", str(zip_path), "-o", str(out), str(notebook), "--no-logo"]
+    status, output = gradescope.run_patiently(
+        [sys.executable, "-m", "otter", *command],
+        out,
+        dict(os.environ),
+        label=f"grading {notebook.name}",
     )
     assert status == 0, output[-4000:]
-
-
-def grade(zip_path, notebook, out):
-    # Rarely, a kernel's reply is lost between the kernel and nbclient, and both then wait
-    # forever: past the grader's patience (.ci/gradescope.py) the run is that, and is run again.
-    for attempt in range(1, gradescope.ATTEMPTS + 1):
-        out.mkdir(parents=True, exist_ok=True)
-        try:
-            otter(
-                "run",
-                "-a",
-                str(zip_path),
-                "-o",
-                str(out),
-                str(notebook),
-                "--no-logo",
-                cwd=out,
-                timeout=gradescope.PATIENCE,
-            )
-            break
-        except subprocess.TimeoutExpired:
-            if attempt == gradescope.ATTEMPTS:
-                raise
     return gradescope.scores(out / "results.json")
 
 

@@ -1,6 +1,6 @@
-"""The grader's watchdog (.ci/gradescope.py, run_killing_the_group): a grading whose processes
-stop using the CPU is a hang, killed with everything it started; a busy one runs to the end; and
-one past its time limit is killed even while busy."""
+"""The grader's watchdog (.ci/gradescope.py): in run_watched, a grading whose processes stop
+using the CPU is a hang, killed with everything it started; a busy one runs to the end; one past
+its time limit is killed even while busy. run_patiently runs a hung one again, ATTEMPTS in all."""
 
 import os
 import subprocess
@@ -48,9 +48,7 @@ def short_window(monkeypatch):
 
 
 def run(code: str, tmp_path: Path, timeout: float):
-    return gradescope.run_killing_the_group(
-        [sys.executable, "-c", code], tmp_path, dict(os.environ), timeout
-    )
+    return gradescope.run_watched([sys.executable, "-c", code], tmp_path, dict(os.environ), timeout)
 
 
 def alive(pid: int) -> bool:
@@ -97,3 +95,43 @@ def test_a_process_s_cpu_time_grows_while_it_works():
         pass
     second = gradescope.process_tree(os.getpid())
     assert second[os.getpid()] - first[os.getpid()] > 0.2
+
+
+# idle the first time (it leaves a mark), done the second
+HANGS_ONCE = """
+import pathlib, time
+mark = pathlib.Path("tried")
+if not mark.exists():
+    mark.write_text("")
+    time.sleep(300)
+print("done", flush=True)
+"""
+
+
+def test_a_run_that_hangs_is_prepared_and_run_again(short_window, tmp_path, capsys):
+    prepared = []
+    status, output = gradescope.run_patiently(
+        [sys.executable, "-c", HANGS_ONCE],
+        tmp_path,
+        dict(os.environ),
+        label="the run",
+        prepare=lambda: prepared.append(1),
+    )
+    assert (status, output.strip(), len(prepared)) == (0, "done", 2)
+    assert "the run hung (a lost kernel reply); running it again" in capsys.readouterr().out
+
+
+def test_a_run_that_hangs_every_time_raises_after_the_last_attempt(
+    short_window, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(gradescope, "ATTEMPTS", 2)
+    prepared = []
+    with pytest.raises(subprocess.TimeoutExpired):
+        gradescope.run_patiently(
+            [sys.executable, "-c", "import time; time.sleep(300)"],
+            tmp_path,
+            dict(os.environ),
+            label="the run",
+            prepare=lambda: prepared.append(1),
+        )
+    assert len(prepared) == 2
