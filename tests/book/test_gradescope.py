@@ -2,14 +2,15 @@
 in a fresh environment built from the zip's own requirements (vicourse from the wheel inside the
 zip, everything else from the package index), it gives the solution full marks, the untouched
 student notebook zero and a notebook with one of its three autograded questions answered that
-question's points; `otter run -a <zip>` in that environment gives the same; the vicourse
-installed there holds no solution; and the GitHub Classroom template's commands, run as its
-workflow runs them, give the solution every question's points and the blank notebook none.
+question's points, kept when a later cell defines the answer's name again, wrongly; `otter run
+-a <zip>` in that environment gives the same; the vicourse installed there holds no solution;
+and the GitHub Classroom template's commands, run as its workflow runs them on that notebook,
+pass for the answered question and fail for the two others.
 Chapter 7, whose two code exercises and experiment allow a partial score; .ci/release.sh checks
 every chapter with .ci/gradescope.py.
 
 An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
-six gradings: three to four minutes): CI runs it with `VICOURSE_END_TO_END=1 bash .ci/test.sh`."""
+five gradings: about three minutes): CI runs it with `VICOURSE_END_TO_END=1 bash .ci/test.sh`."""
 
 import csv
 import os
@@ -34,6 +35,9 @@ ANSWERED = """def reparameterized_sample(mu, sigma, eps):
 
 answer_7_2 = reparameterized_sample
 """
+LATER = """def reparameterized_sample(mu, sigma, eps):
+    return mu  # a later cell, wrong
+"""
 POINTS = {"ex7_2": 2.0, "ex7_3": 3.0, "ex7_4": 2.0}  # the autograded questions' points
 
 
@@ -52,7 +56,9 @@ def graded(tmp_path_factory):
     student = out / "student" / f"{CHAPTER}.ipynb"
     nb = nbformat.read(student, as_version=4)
     (stub,) = [c for c in nb.cells if c.source.startswith("def reparameterized_sample(")]
+    stub_source = stub.source
     stub.source = ANSWERED
+    nb.cells.append(nbformat.v4.new_code_cell(LATER))  # the grader grades answer_7_2
     partial = folder / "partial" / student.name
     partial.parent.mkdir()
     nbformat.write(nb, partial)
@@ -88,7 +94,7 @@ def graded(tmp_path_factory):
     scan = subprocess.run(  # every function of the installed vicourse, tried on every exercise
         [python, ROOT / ".ci" / "expected.py", "--scan"], cwd=folder, capture_output=True, text=True
     )
-    classroom = {}  # the GitHub Classroom template's commands, run as its workflow runs them
+    # the GitHub Classroom template's commands, run as its workflow runs them
     template = out / "classroom" / CHAPTER
     workflow = yaml.safe_load((template / ".github" / "workflows" / "classroom.yml").read_text())
     steps = workflow["jobs"]["run-autograding-tests"]["steps"]
@@ -104,22 +110,17 @@ def graded(tmp_path_factory):
     env = {**os.environ, "RUNNER_TEMP": str(runner_temp)}
     env["PATH"] = f"{runner_python / 'bin'}{os.pathsep}{env['PATH']}"
     env.pop("VIRTUAL_ENV", None)
-    for who, notebook in [("solution", submissions / "solution.ipynb"), ("student", student)]:
-        repo = folder / f"classroom-{who}"
-        shutil.copytree(template, repo)
-        shutil.copy2(notebook, repo / f"{CHAPTER}.ipynb")
-        for step in steps:
-            if "run" in step:
-                subprocess.run(
-                    ["bash", "-c", step["run"]], cwd=repo, env=env, check=True, timeout=900
-                )
-        classroom[who] = {
-            s["id"]: subprocess.run(
-                ["bash", "-c", s["with"]["command"]], cwd=repo, env=env
-            ).returncode
-            for s in steps
-            if "autograding-command-grader" in s.get("uses", "")
-        }
+    repo = folder / "classroom"  # one student's repository, with the partial answer pushed
+    shutil.copytree(template, repo)
+    shutil.copy2(partial, repo / f"{CHAPTER}.ipynb")
+    for step in steps:
+        if "run" in step:
+            subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, check=True, timeout=900)
+    classroom = {
+        s["id"]: subprocess.run(["bash", "-c", s["with"]["command"]], cwd=repo, env=env).returncode
+        for s in steps
+        if "autograding-command-grader" in s.get("uses", "")
+    }
     yield dict(
         zip=zip_path,
         python=python,
@@ -131,6 +132,7 @@ def graded(tmp_path_factory):
         template=template,
         workflow=workflow,
         classroom=classroom,
+        stub=stub_source,
     )
     shutil.rmtree(folder / "gradescope" / "envs")  # about 2 GB
 
@@ -194,6 +196,14 @@ def test_the_classroom_template_holds_the_notebook_the_zip_and_the_grader(graded
     assert set(reporter["env"]) == {"EX7_2_RESULTS", "EX7_3_RESULTS", "EX7_4_RESULTS"}
 
 
-def test_the_classroom_commands_give_the_solution_every_point_and_a_blank_none(graded):
-    assert graded["classroom"]["solution"] == {"ex7_2": 0, "ex7_3": 0, "ex7_4": 0}  # the points
-    assert graded["classroom"]["student"] == {"ex7_2": 1, "ex7_3": 1, "ex7_4": 1}  # none
+def test_the_classroom_commands_pass_the_answered_question_and_fail_the_others(graded):
+    """Exit status 0 gives a question its points in Classroom; any other, none."""
+    assert graded["classroom"] == {"ex7_2": 0, "ex7_3": 1, "ex7_4": 1}
+
+
+def test_the_student_notebook_grades_the_answer_cells_name(graded):
+    """The stub says what is graded: the function as written in that cell, which is why the
+    partial notebook's later, wrong definition does not take its points away."""
+    assert graded["stub"].endswith(
+        "answer_7_2 = reparameterized_sample  # graded: this function, as written here"
+    )
