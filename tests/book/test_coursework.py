@@ -15,6 +15,7 @@ import sys
 import nbformat
 import pytest
 from conftest import ROOT, load_tool, solution_lines, visible_text
+from filelock import FileLock
 
 assign = load_tool("assign")
 gradescope = load_tool("gradescope")
@@ -227,13 +228,20 @@ def grade(zip_path, notebook, out):
     return gradescope.scores(out / "results.json")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def coursework(tmp_path_factory):
+    """.ci/assign.py's output for every chapter, made once per test run: under pytest-xdist the
+    first worker to get here makes it in the run's shared temporary folder, the others wait."""
     pytest.importorskip("otter", reason="otter-grader is not installed (requirements.txt)")
-    out = tmp_path_factory.mktemp("coursework")
-    # otter's own run of each chapter's tests against its solution is left out: grading the
-    # solution notebook with the zip (below) checks the same, end to end
-    assert assign.main(["--out", str(out), "--no-run-tests"]) == 0
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.getbasetemp()
+    out = root / "coursework"
+    with FileLock(str(root / "coursework.lock")):
+        if not (out / "made").is_file():
+            # otter's own run of each chapter's tests against its solution is left out: grading
+            # the solution notebook with the zip (below) checks the same, end to end
+            assert assign.main(["--out", str(out), "--no-run-tests"]) == 0
+            (out / "made").touch()
     return out
 
 

@@ -143,36 +143,58 @@ def browser():
     server.server_close()
 
 
-@pytest.mark.parametrize("page_name", [p.name for p in chapter_pages()] or ["(no site)"])
-def test_nothing_on_a_chapter_page_is_wider_than_the_text_column(browser, page_name):
-    context, base = browser
-    page = context.new_page()
-    page.goto(f"{base}/book/{page_name}")
-    page.evaluate("() => MathJax.startup.promise")  # every formula typeset
-    result = page.evaluate(MEASURE)
-    page.close()
+def by_page(paths: list[str]) -> list:
+    """One parameter per page, each page's checks in one group, so that under pytest-xdist they
+    run on one worker and share its one load of the page (visit)."""
+    return [pytest.param(path, marks=pytest.mark.xdist_group(f"page {path}")) for path in paths]
+
+
+VISITS: dict[str, dict] = {}
+
+
+def visit(browser, path: str) -> dict:
+    """Load a page once, as a reader would (math typeset), and keep what the checks below read
+    from it: INSPECT's findings, the requests refused, a full-page screenshot, its images, the
+    accessibility audit, and last (it opens every <details>) a chapter's MEASURE."""
+    if path not in VISITS:
+        context, base = browser
+        before = len(context.refused)
+        page = context.new_page()
+        page.goto(f"{base}/{path}", wait_until="load")
+        page.evaluate("() => window.MathJax?.startup?.promise")  # every formula typeset
+        found = {"inspect": page.evaluate(INSPECT), "images": page.evaluate(IMAGES)}
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=SCREENSHOTS / f"{path.replace('/', '_')}.png", full_page=True)
+        if Axe is not None:
+            found["violations"] = Axe().run(page, options=AUDIT).response["violations"]
+        if path.startswith("book/0"):
+            found["measure"] = page.evaluate(MEASURE)
+        page.close()
+        found["refused"] = context.refused[before:]
+        VISITS[path] = found
+    return VISITS[path]
+
+
+@pytest.mark.parametrize(
+    "path", by_page([f"book/{p.name}" for p in chapter_pages()]) or ["(no site)"]
+)
+def test_nothing_on_a_chapter_page_is_wider_than_the_text_column(browser, path):
+    result = visit(browser, path)["measure"]
     assert result["counts"]["code"] >= 5 and result["counts"]["math"] >= 1, result["counts"]
     wide = "\n".join(
         f"  {w['what']} {w['overflow']:.0f} px too wide: {w['text']!r}" for w in result["wide"]
     )
-    assert not result["wide"], f"{page_name} at {WIDTH} px:\n{wide}"
+    assert not result["wide"], f"{path} at {WIDTH} px:\n{wide}"
 
 
-@pytest.mark.parametrize("path", site_pages() or ["(no site)"])
+@pytest.mark.parametrize("path", by_page(site_pages()) or ["(no site)"])
 def test_every_page_reads_whole_and_offline(browser, path):
-    context, base = browser
-    before = len(context.refused)
-    page = context.new_page()
-    page.goto(f"{base}/{path}", wait_until="load")
-    page.evaluate("() => window.MathJax?.startup?.promise")
-    result = page.evaluate(INSPECT)
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=SCREENSHOTS / f"{path.replace('/', '_')}.png", full_page=True)
-    page.close()
+    found = visit(browser, path)
+    result = found["inspect"]
     assert not result["raw"], f"{path}: TeX not typeset: {result['raw']}"
     assert not result["images"], f"{path}: images that did not load: {result['images']}"
     assert not result["errors"], f"{path}: outputs that show errors: {result['errors']}"
-    asked = context.refused[before:]
+    asked = found["refused"]
     assert not asked, f"{path} asked the network (refused, so offline it would miss): {asked}"
     if path.startswith("book/0"):
         assert result["formulas"] >= 1 and result["images_total"] >= 1, result
@@ -226,15 +248,10 @@ IMAGES = """() => [...document.querySelectorAll('article img')].map(img => ({
 }))"""
 
 
-@pytest.mark.parametrize("path", site_pages() or ["(no site)"])
+@pytest.mark.parametrize("path", by_page(site_pages()) or ["(no site)"])
 def test_every_page_passes_the_accessibility_audit(browser, path):
     require(Axe is not None, "the Python package axe-playwright-python is not installed")
-    context, base = browser
-    page = context.new_page()
-    page.goto(f"{base}/{path}", wait_until="load")
-    page.evaluate("() => window.MathJax?.startup?.promise")
-    violations = Axe().run(page, options=AUDIT).response["violations"]
-    page.close()
+    violations = visit(browser, path)["violations"]
     found = [
         f"  {v['id']} ({v['impact']}): {len(v['nodes'])}× e.g. {v['nodes'][0]['html'][:100]}"
         for v in violations
@@ -242,17 +259,12 @@ def test_every_page_passes_the_accessibility_audit(browser, path):
     assert not found, f"{path}: WCAG 2.1 A/AA violations:\n" + "\n".join(found)
 
 
-@pytest.mark.parametrize("path", site_pages() or ["(no site)"])
+@pytest.mark.parametrize("path", by_page(site_pages()) or ["(no site)"])
 def test_every_figure_says_what_it_shows(browser, path):
     """Alt text that describes (not empty, not a path, a sentence), a numbered caption for each
     chapter figure, and figures shown at (nearly) their natural size, so that their text is as
     legible as it was drawn (10 pt at 100 dpi: 14 px)."""
-    context, base = browser
-    page = context.new_page()
-    page.goto(f"{base}/{path}", wait_until="load")
-    images = page.evaluate(IMAGES)
-    page.close()
-    for image in images:
+    for image in visit(browser, path)["images"]:
         if image["decorative"]:
             continue
         alt = image["alt"] or ""
@@ -274,6 +286,21 @@ def test_alt_texts_in_order_tell_the_course():
     assert len(described) >= 20 and len(set(described)) == len(described)
 
 
+# Each element that gets the focus, as it gets it (what is shown is measured then).
+STOPS = """() => {
+  window.stops = []; window.stopped = [];
+  document.addEventListener('focusin', () => {
+    const el = document.activeElement, box = el.getBoundingClientRect();
+    window.stopped.push(el);
+    window.stops.push({cls: String(el.className || ''), href: el.getAttribute('href'),
+                       text: (el.textContent || '').trim().slice(0, 40),
+                       shown: box.width > 0 && box.height > 0,
+                       next: String(el.className || '').includes('right-next')});
+  });
+}"""
+BATCH = 20
+
+
 @pytest.mark.parametrize("index", range(max(len(site_pages()) - 1, 1)))
 def test_every_page_can_be_read_with_the_keyboard_alone(browser, index):
     """From the top of a page, Tab reaches the link to the next page, every element it stops at
@@ -283,22 +310,19 @@ def test_every_page_can_be_read_with_the_keyboard_alone(browser, index):
     context, base = browser
     page = context.new_page()
     page.goto(f"{base}/{path}")
-    hidden = []
-    for _ in range(600):
-        page.keyboard.press("Tab")
-        focused = page.evaluate(
-            """() => {
-                 const el = document.activeElement, box = el.getBoundingClientRect();
-                 return {cls: el.className || '', text: (el.textContent || '').trim().slice(0, 40),
-                         href: el.getAttribute('href'), shown: box.width > 0 && box.height > 0};
-               }"""
-        )
-        if not focused["shown"]:
-            hidden.append(focused)
-        if "right-next" in str(focused["cls"]):
+    page.evaluate(STOPS)
+    for _ in range(600 // BATCH):  # Tab, BATCH times between two looks
+        for _ in range(BATCH):
+            page.keyboard.press("Tab")
+        stops = page.evaluate("() => window.stops")
+        reached = [i for i, stop in enumerate(stops) if stop["next"]]
+        if reached:
             break
     else:
         pytest.fail(f"{path}: 600 presses of Tab never reached the link to the next page")
+    hidden = [stop for stop in stops[: reached[0]] if not stop["shown"]]
+    # back on the link that Tab reached (the presses after it moved on), then Enter
+    page.evaluate("() => window.stopped[window.stops.findIndex(s => s.next)].focus()")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**/{following}")
     page.close()

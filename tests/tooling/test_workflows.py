@@ -87,10 +87,17 @@ def test_ci_runs_the_site_build_and_the_tests_on_every_pull_request_and_push():
     two = re.search(r"^## Two commands\n(.*?)^## ", README, flags=re.S | re.M)[1]
     build, test = re.findall(r"```bash\n(.*?)\n```", two)[:2]
     assert (build, test) == ("bash .ci/build_site.sh", "bash .ci/test.sh")
-    assert script_commands("run") == [build, f"{build} --student", test]
-    # with the end-to-end checks the test command leaves out (otter grading, the Colab path)
+    # the end-to-end checks the test command leaves out (otter grading, the Colab path) start
+    # first, in the background (they need no site), then the builds, then the rest of the tests
+    e2e = f"{test} -m end_to_end tests/book"
+    commands = [re.split(r"\s+(?:>|\|\|)", c)[0] for c in script_commands("run")]
+    assert commands == [e2e, build, f"{build} --student", test]
     script = (ROOT / ".ci" / "run").read_text()
-    assert f"VICOURSE_REQUIRE_SITE=1 VICOURSE_END_TO_END=1 {test}\n" in script
+    assert re.search(rf"^VICOURSE_REQUIRE_SITE=1 {re.escape(e2e)} >.*&$", script, re.M)
+    assert re.search(rf"^VICOURSE_REQUIRE_SITE=1 {re.escape(test)} \|\|", script, re.M)
+    assert 'wait "$e2e" || e2e_status=$?' in script
+    assert script.rstrip().endswith('[ "$status" -eq 0 ] && [ "$e2e_status" -eq 0 ]')
+    assert f"`{e2e}`" in README
 
 
 def test_main_deploys_the_built_site_to_pages_with_the_official_actions():
