@@ -55,14 +55,18 @@ if [ -n "${VICOURSE_PRINT_PYTHON:-}" ]; then
     exit 0
 fi
 
-# torch first, pinned, and only when missing: an unpinned "torch" would pull a multi-GB CUDA build, and an
-# existing torch (Colab's, a CUDA build you installed) is never replaced. VICOURSE_TORCH_INDEX names the
-# index to take it from: the workflows in .github/ set https://download.pytorch.org/whl/cpu, since PyPI's
-# Linux torch is a CUDA build of several GB.
-if ! "$PYTHON" -c "import torch" 2>/dev/null; then
-    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile \
-        ${VICOURSE_TORCH_INDEX:+--index-url "$VICOURSE_TORCH_INDEX"} torch==2.13.0
+# VICOURSE_INSTALLED=<that python>: installed already, in this same run (.ci/run installs once, then builds
+# and tests at the same time, and two pip runs at once would reinstall vicourse under each other).
+if [ "${VICOURSE_INSTALLED:-}" != "$PYTHON" ]; then
+    # torch first, pinned, and only when missing: an unpinned "torch" would pull a multi-GB CUDA build,
+    # and an existing torch (Colab's, a CUDA build you installed) is never replaced.
+    # VICOURSE_TORCH_INDEX names the index to take it from: the workflows in .github/ set
+    # https://download.pytorch.org/whl/cpu, since PyPI's Linux torch is a CUDA build of several GB.
+    if ! "$PYTHON" -c "import torch" 2>/dev/null; then
+        "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile \
+            ${VICOURSE_TORCH_INDEX:+--index-url "$VICOURSE_TORCH_INDEX"} torch==2.13.0
+    fi
+    # --no-compile: Python compiles each module the first time it is imported, so only what is used
+    # gets compiled (torch alone installs in 8 s instead of 20).
+    "$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -e .
 fi
-# --no-compile: Python compiles each module the first time it is imported, so only what is used gets
-# compiled (torch alone installs in 8 s instead of 20).
-"$PYTHON" -m pip install --quiet --disable-pip-version-check --no-compile -r requirements.txt -e .
