@@ -7,6 +7,7 @@ import os
 import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -29,14 +30,17 @@ def test_every_other_page_in_the_toc_exists():
 def test_every_toc_chapter_exists_and_is_collected_by_nbval():
     """The same pytest configuration as the test command (pyproject's addopts and testpaths) must
     collect every chapter (where the site build's execution is reused, nbval leaves them out:
-    VICOURSE_REUSE_EXECUTED=0 asks for all).
+    VICOURSE_REUSE_EXECUTED=0 asks for all). book/ is one of the testpaths, and collecting it
+    with those addopts (and nothing else, which would import every test module) finds them all.
     """
     chapters = toc_chapters()
     assert len(chapters) >= 4
     missing = [str(p) for p in chapters if not p.is_file()]
     assert not missing, f"chapters listed in _toc.yml but not found: {missing}"
+    pytest_options = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    assert "book" in pytest_options["ini_options"]["testpaths"]
     listing = subprocess.run(
-        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider"],
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", "book"],
         cwd=ROOT,
         env={**os.environ, "VICOURSE_REUSE_EXECUTED": "0"},
         capture_output=True,

@@ -75,14 +75,22 @@ def graded(tmp_path_factory):
     with open(submissions / "scores.csv") as f:
         table = list(csv.DictReader(f))
     run_out = folder / "otter-run"
-    run_out.mkdir()
-    subprocess.run(
-        [python, "-m", "otter", "run", "-a", zip_path, "-o", run_out, partial, "--no-logo"],
-        cwd=folder,
-        capture_output=True,
-        timeout=600,
-        check=True,
+
+    def fresh_output():
+        shutil.rmtree(run_out, ignore_errors=True)
+        run_out.mkdir()
+
+    graders_env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}
+    graders_env.pop("PYTHONPATH", None)
+    command = ["-m", "otter", "run", "-a", zip_path, "-o", run_out, partial, "--no-logo"]
+    status, output = gradescope.run_patiently(  # a run that hangs is killed and run again
+        [str(python), *map(str, command)],
+        folder,
+        graders_env,
+        label="otter run",
+        prepare=fresh_output,
     )
+    assert status == 0, output[-3000:]
     otter_run = gradescope.scores(run_out / "results.json")
     where = subprocess.run(
         [python, "-c", "import vicourse; print(vicourse.__file__, vicourse.__version__)"],
