@@ -22,6 +22,7 @@ Read the modules in the order of the derivation; each imports only those above i
     vae.py         the variational autoencoder and its bounds            (chapter 8)
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
     checkpoints.py what a checkpoint holds, and a resume that is the same run (chapter 8)
+    gaps.py        where the ELBO falls short: approximation and amortization (chapter 9)
     plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
     exercise_cases.py the exercises' inputs and expected answers (no solutions: those are
@@ -62,6 +63,7 @@ from .estimators import (
     score_function,
 )
 from .families import Family
+from .gaps import Gaps, gaps
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
 from .local_vi import LocalFit, fit_local
@@ -92,6 +94,7 @@ __all__ = [
     "Estimate",
     "Family",
     "FitError",
+    "Gaps",
     "GaussianEncoder",
     "GaussianMean",
     "GaussianMixture",
@@ -118,6 +121,7 @@ __all__ = [
     "fit_em",
     "fit_gradient",
     "fit_local",
+    "gaps",
     "iwae",
     "kl_diag_gaussians",
     "kl_diag_to_full",

@@ -22,6 +22,7 @@ from . import _checks, _checks_models
 from .bounds import elbo_value
 from .contracts import LatentModel
 from .estimators import Estimate, elbo_pathwise
+from .gaussian import DiagonalGaussian
 from .local_vi import ascend, check_baseline_taken, check_estimator, fit_local
 from .nets import GaussianEncoder, mlp, standardization
 from .validation import TRUSTED
@@ -118,6 +119,13 @@ def amortization_gap(
     """
     if _checks.enabled:
         _check_encoder(model, encoder, x)
+    _, before, after = refine(model, encoder, x, num_steps, num_samples, lr, generator)
+    return AmortizationGap(before, after, after - before)
+
+
+def refine(model, encoder, x, num_steps, num_samples, lr, generator):
+    """fit_local from the encoder's q, for each x alone; per x, the better of the two q's, the
+    encoder's ELBO and that q's ELBO. No argument checks (the callers make them)."""
     with torch.no_grad(), TRUSTED:
         start = encoder(x)
     refined = fit_local(
@@ -130,8 +138,14 @@ def amortization_gap(
         generator=generator,
     ).q
     before = elbo_value(model, start, x, generator=generator)
-    after = torch.maximum(elbo_value(model, refined, x, generator=generator), before)
-    return AmortizationGap(before, after, after - before)
+    refined_elbo = elbo_value(model, refined, x, generator=generator)
+    better = refined_elbo > before
+    with torch.no_grad(), TRUSTED:
+        best = DiagonalGaussian(
+            torch.where(better[:, None], refined.loc, start.loc),
+            torch.where(better[:, None], refined.log_scale, start.log_scale),
+        )
+    return best, before, torch.maximum(refined_elbo, before)
 
 
 def _check_encoder(model, encoder, x) -> None:

@@ -1,0 +1,59 @@
+"""The two gaps, against closed forms: on the linear-Gaussian model (pPCA) log p(x) is exact,
+the best diagonal q has a closed form, and so does its gap to log p(x), the mean-field gap; an
+affine encoder's q has an exact ELBO. gaps() must find both gaps, they must add up to log p(x)
+minus the encoder's ELBO, and on a VAE (no exact log p(x)) the IWAE_k estimate must keep the
+order encoder ELBO ≤ best ELBO ≤ log p(x), up to its Monte Carlo error."""
+
+import pytest
+import torch
+from conftest import gen
+from test_models import linear_model
+
+import vicourse
+from vicourse import ArgumentError, GaussianEncoder, gaps
+
+F64 = torch.float64
+
+
+def test_on_the_linear_model_both_gaps_match_their_closed_forms():
+    model = linear_model(d=5, k=2, seed=3)
+    _, x = model.sample(20, generator=gen(1))
+    encoder = GaussianEncoder.for_data(x, 2, hidden=()).double()  # untrained: q = N(0, I)
+    found = gaps(model, encoder, x, num_steps=1500, num_samples=16, lr=0.05, generator=gen(2))
+    with torch.no_grad():
+        best = model.elbo_exact(model.best_diagonal_q(x), x)
+        at_encoder = model.elbo_exact(encoder(x), x)
+        torch.testing.assert_close(found.log_evidence, model.log_marginal(x))
+        torch.testing.assert_close(found.encoder_elbo, at_encoder)
+        # fit_local's noisy steps end within a few hundredths of a nat of the optimum
+        assert (found.best_elbo - best).abs().max() < 0.02
+        assert (found.approximation - model.mean_field_gap()).abs().max() < 0.02
+        assert (found.amortization - (best - at_encoder)).abs().max() < 0.02
+    total = found.log_evidence - found.encoder_elbo
+    torch.testing.assert_close(found.approximation + found.amortization, total)
+    assert (found.amortization >= 0).all() and (found.approximation > 0).all()
+
+
+def test_on_a_vae_the_order_holds_within_monte_carlo_error():
+    torch.manual_seed(0)
+    x = (torch.rand(8, 6, generator=gen(3), dtype=F64) > 0.5).to(F64)
+    vae = vicourse.VAE.for_data(x, latent_dim=2, hidden=(8,))
+    vicourse.train(vae, x, epochs=30, batch_size=4, generator=gen(4), progress=False)
+    found = gaps(
+        vae, vae.encoder, x, num_steps=200, iwae_samples=2000, batch_size=3, generator=gen(5)
+    )
+    assert all(field.shape == (8,) for field in found)
+    assert (found.best_elbo >= found.encoder_elbo).all()  # the better of the two q's
+    assert (found.approximation > -0.05).all()  # IWAE_2000 with q* as proposal: ≥ its ELBO
+    torch.testing.assert_close(
+        found.approximation + found.amortization, found.log_evidence - found.encoder_elbo
+    )
+
+
+def test_bad_arguments_name_themselves():
+    model = linear_model(d=3, k=2)
+    x = model.sample(4, generator=gen(6))[1]
+    encoder = GaussianEncoder(3, 2, hidden=()).double()
+    for name, value in [("iwae_samples", 0), ("batch_size", -1), ("num_steps", "a")]:
+        with pytest.raises((ArgumentError, TypeError), match=name):
+            gaps(model, encoder, x, **{name: value})
