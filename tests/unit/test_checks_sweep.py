@@ -505,28 +505,10 @@ CASES["amortization_gap"] = Case(
     lambda: dict(model=linear(), encoder=encoder(), x=x3(), num_steps=2, lr=0.05, generator=gen()),
     dict(model="model", encoder="encoder", x="data", num_steps="count", lr="positive", **GEN),
 )
-CASES["gaps"] = Case(
+CASES["gaps"] = Case(  # amortization_gap's arguments, and the IWAE_k estimate's
     vicourse.gaps,
-    lambda: dict(
-        model=linear(),
-        encoder=encoder(),
-        x=x3(),
-        num_steps=2,
-        lr=0.05,
-        iwae_samples=4,
-        batch_size=2,
-        generator=gen(),
-    ),
-    dict(
-        model="model",
-        encoder="encoder",
-        x="data",
-        num_steps="count",
-        lr="positive",
-        iwae_samples="count",
-        batch_size="count",
-        **GEN,
-    ),
+    lambda: {**CASES["amortization_gap"].valid(), "iwae_samples": 4, "batch_size": 2},
+    {**CASES["amortization_gap"].kinds, "iwae_samples": "count", "batch_size": "count"},
 )
 
 
