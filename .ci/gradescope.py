@@ -224,12 +224,18 @@ def run_patiently(
     return run_watched(command, cwd, env, timeout=PATIENCE)
 
 
+def activated(python: Path) -> dict:
+    """The environment variables with python's environment first on PATH, as `mamba activate
+    otter-env` leaves them, and no PYTHONPATH (which could put another vicourse first)."""
+    env = {**os.environ, "PATH": str(python.parent) + os.pathsep + os.environ.get("PATH", "")}
+    env.pop("PYTHONPATH", None)
+    return env
+
+
 def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
     """Run the zip's run_otter.py (as unpack() wrote it) on one submission; its scores."""
     here = autograder.parent / "run_otter.py"
-    bin_dir = str(python.parent)  # as `mamba activate otter-env` would
-    env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", "")}
-    env.pop("PYTHONPATH", None)
+    env = activated(python)
 
     def fresh_submission():
         for part in ("submission", "results"):

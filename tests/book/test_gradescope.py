@@ -80,13 +80,11 @@ def graded(tmp_path_factory):
         shutil.rmtree(run_out, ignore_errors=True)
         run_out.mkdir()
 
-    graders_env = {**os.environ, "PATH": f"{python.parent}{os.pathsep}{os.environ['PATH']}"}
-    graders_env.pop("PYTHONPATH", None)
     command = ["-m", "otter", "run", "-a", zip_path, "-o", run_out, partial, "--no-logo"]
     status, output = gradescope.run_patiently(  # a run that hangs is killed and run again
         [str(python), *map(str, command)],
         folder,
-        graders_env,
+        gradescope.activated(python),
         label="otter run",
         prepare=fresh_output,
     )
