@@ -128,11 +128,20 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
 # both wait forever (seen in CI, in the widget cells of chapters 3, 7 and 8, more often when two
 # gradings share the CPU): the grading is then idle. Where /proc exists (Linux: Gradescope,
 # GitHub's runners, CI), a grading whose processes (itself and all it started, the kernel too)
-# use under IDLE_SHARE of a core for IDLE_WINDOW seconds is that hang; anywhere, one still running
-# after PATIENCE seconds is. Either way it is killed and run again, twice at most.
+# show no sign of work for IDLE_WINDOW seconds is that hang: looked at every POLL seconds, none
+# used IDLE_SHARE of a core, none was waiting on the disk (state D) and together they read or
+# wrote under IO_BYTES. Anywhere, one still running after PATIENCE seconds is a hang. Either way
+# it is killed and run again, twice at most.
 PATIENCE, ATTEMPTS = 300, 3
-IDLE_WINDOW, IDLE_SHARE = 20, 0.05
+IDLE_WINDOW, IDLE_SHARE, IO_BYTES = 20, 0.05, 256 * 1024
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's time unit
+
+
+def _stat(pid_dir: Path) -> list[str] | None:
+    try:  # fields after the name: state, ppid, …, utime (11), stime (12)
+        return pid_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None  # the process ended meanwhile
 
 
 def process_tree(root: int) -> dict[int, float] | None:
@@ -143,20 +152,32 @@ def process_tree(root: int) -> dict[int, float] | None:
     if not (proc / "self" / "stat").is_file():
         return None
     parent, used = {}, {}
-    for stat in proc.glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except (OSError, IndexError):
-            continue  # the process ended meanwhile
-        pid = int(stat.parent.name)  # fields: state, ppid, …, utime (11), stime (12)
-        parent[pid] = int(fields[1])
-        used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    for pid_dir in proc.glob("[0-9]*"):
+        fields = _stat(pid_dir)
+        if fields is not None:
+            pid = int(pid_dir.name)
+            parent[pid] = int(fields[1])
+            used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
     tree, grown = {root}, True
     while grown:
         found = {pid for pid, ppid in parent.items() if ppid in tree} - tree
         tree |= found
         grown = bool(found)
     return {pid: used[pid] for pid in tree if pid in used}
+
+
+def disk_work(pids) -> tuple[int, bool]:
+    """(bytes read and written so far, all of pids together; whether any waits on the disk)."""
+    moved, waiting = 0, False
+    for pid in pids:
+        fields = _stat(Path(f"/proc/{pid}"))
+        waiting |= fields is not None and fields[0] == "D"
+        with contextlib.suppress(OSError, ValueError):
+            counts = dict(
+                line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines()
+            )
+            moved += int(counts.get("rchar", 0)) + int(counts.get("wchar", 0))
+    return moved, waiting
 
 
 def kill_tree(root: int) -> None:
@@ -170,9 +191,10 @@ def kill_tree(root: int) -> None:
 
 def run_watched(command: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str]:
     """Run a command; its exit status and output. When it has run `timeout` seconds, or it and
-    what it started have been idle for IDLE_WINDOW seconds (process_tree), kill them all
-    (kill_tree: the kernel too, which would keep its ports), then raise
-    subprocess.TimeoutExpired."""
+    what it started have shown no work for IDLE_WINDOW seconds (process_tree, disk_work), kill
+    them all (kill_tree: the kernel too, which would keep its ports), then raise
+    subprocess.TimeoutExpired, whose .output is the end of what the command printed."""
+    poll = IDLE_WINDOW / 10
     with (
         tempfile.TemporaryFile("w+") as output,
         subprocess.Popen(
@@ -187,23 +209,27 @@ def run_watched(command: list[str], cwd: Path, env: dict, timeout: float) -> tup
     ):
         deadline = time.monotonic() + timeout
         before = process_tree(done.pid)
+        moved_before, last_work = disk_work(before or {})[0], time.monotonic()
         while True:
             try:
-                done.wait(timeout=max(0.0, min(IDLE_WINDOW, deadline - time.monotonic())))
+                done.wait(timeout=max(0.0, min(poll, deadline - time.monotonic())))
                 break
-            except subprocess.TimeoutExpired:
+            except subprocess.TimeoutExpired as hung:
                 now = process_tree(done.pid)
-                idle = (
-                    before is not None
-                    and now is not None
-                    and sum(t - before.get(pid, 0.0) for pid, t in now.items())
-                    < IDLE_SHARE * IDLE_WINDOW
-                )
-                if idle or time.monotonic() >= deadline:
+                if before is None or now is None:
+                    last_work = time.monotonic()  # no /proc: only the time limit applies
+                else:
+                    cpu = sum(t - before.get(pid, 0.0) for pid, t in now.items())
+                    moved, waiting = disk_work(now)
+                    if cpu >= IDLE_SHARE * poll or waiting or moved - moved_before >= IO_BYTES:
+                        last_work = time.monotonic()
+                    before, moved_before = now, moved
+                if time.monotonic() - last_work >= IDLE_WINDOW or time.monotonic() >= deadline:
                     kill_tree(done.pid)
                     done.wait()
+                    output.seek(0)
+                    hung.output = output.read()[-2000:]
                     raise
-                before = now
         output.seek(0)
         return done.returncode, output.read()
 
@@ -218,8 +244,10 @@ def run_patiently(
         prepare()
         try:
             return run_watched(command, cwd, env, timeout=PATIENCE)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired as hung:
+            last = (hung.output or "").strip().splitlines()[-3:]
             print(f"{label} hung (a lost kernel reply); running it again", flush=True)
+            print("".join(f"  its last output: {line}\n" for line in last), end="", flush=True)
     prepare()
     return run_watched(command, cwd, env, timeout=PATIENCE)
 

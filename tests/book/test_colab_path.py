@@ -35,7 +35,9 @@ import nbformat
 from nbclient import NotebookClient
 path = Path(sys.argv[1])
 nb = nbformat.read(path, as_version=4)
-NotebookClient(nb, timeout=600, kernel_name="python3",
+def started(cell, cell_index, **_):  # where a run that hangs stopped
+    print(f"running cell {cell_index}", flush=True)
+NotebookClient(nb, timeout=600, kernel_name="python3", on_cell_execute=started,
                resources={"metadata": {"path": str(path.parent)}}).execute()
 """
 

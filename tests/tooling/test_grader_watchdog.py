@@ -1,6 +1,7 @@
 """The grader's watchdog (.ci/gradescope.py): in run_watched, a grading whose processes stop
-using the CPU is a hang, killed with everything it started; a busy one runs to the end; one past
-its time limit is killed even while busy. run_patiently runs a hung one again, ATTEMPTS in all."""
+working (no CPU, no disk) is a hang, killed with everything it started; a busy one runs to the
+end, and so does one that mostly reads and writes; one past its time limit is killed even while
+busy. run_patiently runs a hung one again, ATTEMPTS in all, and says what it printed last."""
 
 import os
 import subprocess
@@ -31,6 +32,17 @@ CHILD_BUSY = """
 import subprocess, sys
 spin = "import time\\nend = time.monotonic() + 4\\nwhile time.monotonic() < end: pass"
 subprocess.run([sys.executable, "-c", spin], start_new_session=True, check=True)
+print("done", flush=True)
+"""
+# little CPU, much writing, as a process waiting on a slow disk
+WRITING = """
+import time
+end = time.monotonic() + 3
+with open("written", "wb") as f:
+    while time.monotonic() < end:
+        f.write(bytes(512 * 1024))
+        f.flush()
+        time.sleep(0.05)
 print("done", flush=True)
 """
 BUSY = """
@@ -81,6 +93,11 @@ def test_a_run_waiting_on_a_busy_child_in_its_own_session_goes_on(short_window, 
     assert (status, output.strip()) == (0, "done")
 
 
+def test_a_run_that_mostly_writes_goes_on(short_window, tmp_path):
+    status, output = run(WRITING, tmp_path, timeout=120)
+    assert (status, output.strip()) == (0, "done")
+
+
 def test_a_busy_run_past_its_time_limit_is_killed(short_window, tmp_path):
     start = time.monotonic()
     with pytest.raises(subprocess.TimeoutExpired):
@@ -103,6 +120,7 @@ import pathlib, time
 mark = pathlib.Path("tried")
 if not mark.exists():
     mark.write_text("")
+    print("waiting in cell 7", flush=True)
     time.sleep(300)
 print("done", flush=True)
 """
@@ -118,7 +136,9 @@ def test_a_run_that_hangs_is_prepared_and_run_again(short_window, tmp_path, caps
         prepare=lambda: prepared.append(1),
     )
     assert (status, output.strip(), len(prepared)) == (0, "done", 2)
-    assert "the run hung (a lost kernel reply); running it again" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "the run hung (a lost kernel reply); running it again" in printed
+    assert "its last output: waiting in cell 7" in printed
 
 
 def test_a_run_that_hangs_every_time_raises_after_the_last_attempt(
