@@ -63,7 +63,7 @@ from .estimators import (
     score_function,
 )
 from .families import Family
-from .gaps import Gaps, gaps
+from .gaps import Gaps, gaps, iwae_curve
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
 from .local_vi import LocalFit, fit_local
@@ -123,6 +123,7 @@ __all__ = [
     "fit_local",
     "gaps",
     "iwae",
+    "iwae_curve",
     "kl_diag_gaussians",
     "kl_diag_to_full",
     "kl_monte_carlo",

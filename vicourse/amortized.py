@@ -123,9 +123,10 @@ def amortization_gap(
     return AmortizationGap(before, after, after - before)
 
 
-def refine(model, encoder, x, num_steps, num_samples, lr, generator):
+def refine(model, encoder, x, num_steps, num_samples, lr, generator, *, elbo_samples=4096):
     """fit_local from the encoder's q, for each x alone; per x, the better of the two q's, the
-    encoder's ELBO and that q's ELBO. No argument checks (the callers make them)."""
+    encoder's ELBO and that q's ELBO (elbo_value, from elbo_samples draws where it has no closed
+    form). No argument checks (the callers make them)."""
     with torch.no_grad(), TRUSTED:
         start = encoder(x)
     refined = fit_local(
@@ -137,8 +138,8 @@ def refine(model, encoder, x, num_steps, num_samples, lr, generator):
         lr=lr,
         generator=generator,
     ).q
-    before = elbo_value(model, start, x, generator=generator)
-    refined_elbo = elbo_value(model, refined, x, generator=generator)
+    before = elbo_value(model, start, x, num_samples=elbo_samples, generator=generator)
+    refined_elbo = elbo_value(model, refined, x, num_samples=elbo_samples, generator=generator)
     better = refined_elbo > before
     with torch.no_grad(), TRUSTED:
         best = DiagonalGaussian(

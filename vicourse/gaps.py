@@ -9,36 +9,40 @@ amortized.amortization_gap). log p(x) is exact where the model has it (a Tractab
 approximation gap for the linear-Gaussian model is models.LinearGaussian.mean_field_gap); else
 it is estimated by the importance-weighted bound IWAE_k with q* as the proposal, a lower bound
 that rises to log p(x) as k grows, so there the approximation gap is estimated from below.
+iwae_curve shows that estimate converging: IWAE_k for several k from one set of draws.
 
-Shapes: x (N, D); every field of Gaps is (N,), in nats.
+Shapes: x (N, D); the gaps and ELBOs of Gaps are (N,), in nats; iwae_curve is (len(ks), N).
 Chapter 9, "Where the ELBO falls short" (part three).
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import NamedTuple
 
 import torch
 
-from . import _checks
+from . import _checks, _checks_models
 from .amortized import _check_encoder, refine
 from .bounds import iwae, log_weights
 from .contracts import LatentModel, TractableModel
-from .gaussian import DiagonalGaussian
+from .families import Family
 from .validation import TRUSTED
 
-__all__ = ["Gaps", "gaps"]
+__all__ = ["Gaps", "gaps", "iwae_curve"]
 
 
 class Gaps(NamedTuple):
     """Per datapoint (N,): log p(x) (exact, or IWAE_k), the best q's ELBO, the encoder's ELBO,
-    and the two gaps between them, which add up to log p(x) − the encoder's ELBO."""
+    and the two gaps between them, which add up to log p(x) − the encoder's ELBO; and q*, the
+    best q found for each x (one row per x), the proposal of the IWAE_k estimate."""
 
     log_evidence: torch.Tensor
     best_elbo: torch.Tensor
     encoder_elbo: torch.Tensor
     approximation: torch.Tensor
     amortization: torch.Tensor
+    best_q: Family
 
 
 def gaps(
@@ -49,6 +53,7 @@ def gaps(
     num_steps: int = 500,
     num_samples: int = 8,
     lr: float = 0.01,
+    elbo_samples: int = 4096,
     iwae_samples: int = 5000,
     batch_size: int = 10,
     generator: torch.Generator | None = None,
@@ -58,6 +63,7 @@ def gaps(
     Args:
         model, encoder, x: as for amortization_gap (a VAE's encoder is vae.encoder).
         num_steps, num_samples, lr: fit_local's, for q* (started at the encoder's q).
+        elbo_samples: draws per x for the two ELBOs, where they have no closed form.
         iwae_samples: k of the IWAE_k estimate of log p(x), where the model has no exact one.
         batch_size: how many x at a time for IWAE_k (each draws k values of z).
 
@@ -65,18 +71,64 @@ def gaps(
     """
     if _checks.enabled:
         _check_encoder(model, encoder, x)
+        elbo_samples = _checks.positive_int("elbo_samples", elbo_samples)
         iwae_samples = _checks.positive_int("iwae_samples", iwae_samples)
         batch_size = _checks.positive_int("batch_size", batch_size)
-    best, before, after = refine(model, encoder, x, num_steps, num_samples, lr, generator)
+    best, before, after = refine(
+        model, encoder, x, num_steps, num_samples, lr, generator, elbo_samples=elbo_samples
+    )
     with torch.no_grad(), TRUSTED:
         if isinstance(model, TractableModel):
             log_evidence = model.log_marginal(x)
         else:
-            parts = []
-            for start in range(0, x.shape[0], batch_size):
-                rows = slice(start, start + batch_size)
-                q = DiagonalGaussian(best.loc[rows], best.log_scale[rows])
-                z = q.sample(iwae_samples, generator=generator)
-                parts.append(iwae(log_weights(model, q, x[rows], z)))
-            log_evidence = torch.cat(parts)
-    return Gaps(log_evidence, after, before, log_evidence - after, after - before)
+            log_evidence = _iwae_curve(model, best, x, [iwae_samples], batch_size, generator)[0]
+    return Gaps(log_evidence, after, before, log_evidence - after, after - before, best)
+
+
+def iwae_curve(
+    model: LatentModel,
+    q: Family,
+    x: torch.Tensor,
+    ks: Sequence[int],
+    *,
+    batch_size: int = 10,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """IWAE_k of the proposal q for each k in ks, per datapoint: how the estimate of log p(x)
+    converges as k grows. Every k uses the first k of the same max(ks) draws of each x, so the
+    rows differ only by the draws added; batch_size x at a time (each draws max(ks) values of z).
+    No gradient.
+
+    Returns: (len(ks), N).   Chapter: 9.
+    """
+    if _checks.enabled:
+        _checks.instance("model", model, LatentModel, "use a vicourse model")
+        n = _checks_models.data(model, x).shape[0]
+        _checks_models.q(model, q, n)
+        ks = _sample_counts(ks)
+        batch_size = _checks.positive_int("batch_size", batch_size)
+        _checks.generator(generator, x.device)
+    with torch.no_grad(), TRUSTED:
+        return _iwae_curve(model, q, x, ks, batch_size, generator)
+
+
+def _iwae_curve(model, q, x, ks, batch_size, generator) -> torch.Tensor:
+    parts = []
+    for start in range(0, x.shape[0], batch_size):
+        rows = slice(start, start + batch_size)
+        part = type(q)(**{name: value[rows] for name, value in q.params().items()})
+        log_w = log_weights(model, part, x[rows], part.sample(max(ks), generator=generator))
+        parts.append(torch.stack([iwae(log_w[:k]) for k in ks]))
+    return torch.cat(parts, dim=1)
+
+
+def _sample_counts(ks) -> list[int]:
+    """ks as a non-empty list of positive ints."""
+    if isinstance(ks, int | torch.Tensor) or not isinstance(ks, Sequence) or len(ks) == 0:
+        _checks.fail(
+            "ks",
+            "a non-empty list of sample counts k",
+            _checks.describe_value(ks),
+            "pass a list such as ks=[1, 10, 100, 1000]",
+        )
+    return [_checks.positive_int(f"ks[{i}]", k) for i, k in enumerate(ks)]

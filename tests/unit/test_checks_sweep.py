@@ -507,8 +507,23 @@ CASES["amortization_gap"] = Case(
 )
 CASES["gaps"] = Case(  # amortization_gap's arguments, and the IWAE_k estimate's
     vicourse.gaps,
-    lambda: {**CASES["amortization_gap"].valid(), "iwae_samples": 4, "batch_size": 2},
-    {**CASES["amortization_gap"].kinds, "iwae_samples": "count", "batch_size": "count"},
+    lambda: {
+        **CASES["amortization_gap"].valid(),
+        "elbo_samples": 8,
+        "iwae_samples": 4,
+        "batch_size": 2,
+    },
+    {
+        **CASES["amortization_gap"].kinds,
+        "elbo_samples": "count",
+        "iwae_samples": "count",
+        "batch_size": "count",
+    },
+)
+CASES["iwae_curve"] = Case(
+    vicourse.iwae_curve,
+    lambda: dict(model=linear(), q=q(), x=x3(), ks=[1, 4], batch_size=2, generator=gen()),
+    dict(model="model", q="q", x="data", ks="counts", batch_size="count", **GEN),
 )
 
 
@@ -685,6 +700,16 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             ("2.0", 2.0, True),
             ("numpy int", np.int64(2), False),
             ("2**40", 2**40, True),
+        ]
+    elif kind == "counts":
+        cases += [
+            ("[]", [], True),
+            ("4", 4, True),
+            ("[0]", [0], True),
+            ("[1, -2]", [1, -2], True),
+            ("[1.5]", [1.5], True),
+            ("'14'", "14", True),
+            ("(1, 4)", (1, 4), False),
         ]
     elif kind == "seed":
         cases += [

@@ -2,7 +2,8 @@
 the best diagonal q has a closed form, and so does its gap to log p(x), the mean-field gap; an
 affine encoder's q has an exact ELBO. gaps() must find both gaps, they must add up to log p(x)
 minus the encoder's ELBO, and on a VAE (no exact log p(x)) the IWAE_k estimate must keep the
-order encoder ELBO ≤ best ELBO ≤ log p(x), up to its Monte Carlo error."""
+order encoder ELBO ≤ best ELBO ≤ log p(x), up to its Monte Carlo error. iwae_curve: exact at the
+posterior, a replay of IWAE_k on prefixes of one set of draws, below log p(x) on average."""
 
 import pytest
 import torch
@@ -42,7 +43,8 @@ def test_on_a_vae_the_order_holds_within_monte_carlo_error():
     found = gaps(
         vae, vae.encoder, x, num_steps=200, iwae_samples=2000, batch_size=3, generator=gen(5)
     )
-    assert all(field.shape == (8,) for field in found)
+    assert all(field.shape == (8,) for field in found[:5])
+    assert found.best_q.batch_shape == (8,)
     assert (found.best_elbo >= found.encoder_elbo).all()  # the better of the two q's
     assert (found.approximation > -0.05).all()  # IWAE_2000 with q* as proposal: ≥ its ELBO
     torch.testing.assert_close(
@@ -50,10 +52,42 @@ def test_on_a_vae_the_order_holds_within_monte_carlo_error():
     )
 
 
+def test_iwae_curve_is_exact_when_q_is_the_posterior():
+    model = vicourse.GaussianMean(dim=2, noise_scale=0.5, dtype=F64)
+    x = model.sample(7, generator=gen(7))[1]
+    curve = vicourse.iwae_curve(model, model.posterior(x), x, [1, 3, 50], batch_size=3)
+    assert curve.shape == (3, 7)
+    # every weight p(x, z) / p(z | x) is p(x): each IWAE_k is log p(x), for every k
+    torch.testing.assert_close(curve, model.log_marginal(x).expand(3, 7), rtol=0, atol=1e-10)
+
+
+def test_iwae_curve_uses_prefixes_of_one_set_of_draws():
+    model = linear_model(d=5, k=2, seed=4)
+    x = model.sample(6, generator=gen(8))[1]
+    q = vicourse.GaussianEncoder.for_data(x, 2, hidden=()).double()(x).detach()
+    curve = vicourse.iwae_curve(model, q, x, [1, 10, 200], batch_size=6, generator=gen(9))
+    log_w = vicourse.log_weights(model, q, x, q.sample(200, generator=gen(9)))
+    for row, k in zip(curve, [1, 10, 200], strict=True):
+        expected = torch.logsumexp(log_w[:k], 0) - torch.log(torch.tensor(k, dtype=F64))
+        torch.testing.assert_close(row, expected)
+    # a poor q (an untrained encoder's): the bound rises with k and stays below log p(x)
+    mean = curve.mean(1)
+    assert mean[0] < mean[1] < mean[2] < model.log_marginal(x).mean()
+
+
 def test_bad_arguments_name_themselves():
     model = linear_model(d=3, k=2)
     x = model.sample(4, generator=gen(6))[1]
     encoder = GaussianEncoder(3, 2, hidden=()).double()
-    for name, value in [("iwae_samples", 0), ("batch_size", -1), ("num_steps", "a")]:
+    for name, value in [
+        ("iwae_samples", 0),
+        ("elbo_samples", 0),
+        ("batch_size", -1),
+        ("num_steps", "a"),
+    ]:
         with pytest.raises((ArgumentError, TypeError), match=name):
             gaps(model, encoder, x, **{name: value})
+    q = encoder(x).detach()
+    for ks, named in [([], "ks"), (100, "ks"), ([10, 0], r"ks\[1\]")]:
+        with pytest.raises((ArgumentError, TypeError), match=named):
+            vicourse.iwae_curve(model, q, x, ks)
