@@ -169,6 +169,15 @@ def _cases_vae(g):
     return cases
 
 
+def _cases_iwae_by_k(g):
+    cases = [dict(log_w=_normal(g, 1, 3))]  # one draw: IWAE_1 is the log weight itself
+    for s, n in ((4, 2), (7, 3), (30, 1)):
+        cases.append(dict(log_w=2 * _normal(g, s, n) - 3))
+    # MNIST's scale: exp(−1000) is 0 in float64, so the mean must be taken in log space
+    cases.append(dict(log_w=_normal(g, 50, 4) - 1000))
+    return cases
+
+
 GENERATORS = {
     "mixture_log_marginal": _cases_mixture,
     "responsibilities": _cases_mixture,
@@ -180,6 +189,7 @@ GENERATORS = {
     "reparameterized_sample": _cases_sample,
     "score_function_surrogate": _cases_surrogate,
     "vae_loss": _cases_vae,
+    "iwae_by_k": _cases_iwae_by_k,
 }
 
 

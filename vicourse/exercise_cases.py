@@ -208,5 +208,11 @@ EXERCISES: dict[str, Exercise] = {
             hint="binary_cross_entropy_with_logits summed over pixels, plus "
             "½ Σ (μ² + σ² − 1 − log σ²), averaged over the images",
         ),
+        Exercise(
+            "iwae_by_k",
+            9,
+            hint="a running log-sum-exp down the draws (torch.logcumsumexp over dim 0), "
+            "minus log k for row k − 1: never exp of a log weight near −1000",
+        ),
     ]
 }

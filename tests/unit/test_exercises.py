@@ -77,6 +77,11 @@ def _naive_vae_loss(logits, x, mu, log_sigma):
     return (reconstruction + kl).mean()
 
 
+def _naive_iwae_by_k(log_w):
+    k = torch.arange(1, log_w.shape[0] + 1, dtype=log_w.dtype)[:, None]
+    return (log_w.exp().cumsum(0) / k).log()
+
+
 # Answers a learner might write, each wrong in one way, and the words the report must contain.
 WRONG = {
     "mixture_log_marginal": (_naive_log_marginal, "is -inf"),
@@ -109,6 +114,7 @@ WRONG = {
         "gradient with respect to r_values",
     ),
     "vae_loss": (_naive_vae_loss, "is nan"),
+    "iwae_by_k": (_naive_iwae_by_k, "is -inf"),
 }
 
 
