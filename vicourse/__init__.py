@@ -23,6 +23,7 @@ Read the modules in the order of the derivation; each imports only those above i
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
     checkpoints.py what a checkpoint holds, and a resume that is the same run (chapter 8)
     gaps.py        where the ELBO falls short: approximation and amortization (chapter 9)
+    fullcov.py     a richer family: q(z) = N(μ, L Lᵀ), any covariance     (chapter 10)
     plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
     exercise_cases.py the exercises' inputs and expected answers (no solutions: those are
@@ -63,6 +64,7 @@ from .estimators import (
     score_function,
 )
 from .families import Family
+from .fullcov import FullGaussian
 from .gaps import Gaps, gaps, iwae_curve
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
@@ -94,6 +96,7 @@ __all__ = [
     "Estimate",
     "Family",
     "FitError",
+    "FullGaussian",
     "Gaps",
     "GaussianEncoder",
     "GaussianMean",

@@ -119,6 +119,26 @@ CASES = {
         lambda: dict(loc=torch.zeros(3, 2, dtype=DTYPE), scale=torch.ones(3, 2, dtype=DTYPE)),
         dict(loc="data", scale="data"),
     ),
+    "FullGaussian": Case(
+        vicourse.FullGaussian,
+        lambda: dict(loc=torch.zeros(3, 2, dtype=DTYPE), tril=torch.zeros(3, 2, 2, dtype=DTYPE)),
+        dict(loc="data", tril="data"),
+    ),
+    "FullGaussian.from_scale_tril": Case(
+        vicourse.FullGaussian.from_scale_tril,
+        lambda: dict(
+            loc=torch.zeros(3, 2, dtype=DTYPE), scale_tril=torch.eye(2, dtype=DTYPE).repeat(3, 1, 1)
+        ),
+        dict(loc="data", scale_tril="data"),
+    ),
+    "FullGaussian.from_diagonal": Case(
+        vicourse.FullGaussian.from_diagonal, lambda: dict(q=q()), dict(q="any_q")
+    ),
+    "FullGaussian().log_prob": Case(
+        method(lambda: vicourse.FullGaussian.from_diagonal(q()), "log_prob"),
+        lambda: dict(z=torch.zeros(5, 3, 2, dtype=DTYPE)),
+        dict(z="data"),
+    ),
     "q.rsample": Case(
         method(q, "rsample"),
         lambda: dict(num_samples=4, generator=gen()),
