@@ -8,6 +8,7 @@ Read the modules in the order of the derivation; each imports only those above i
     families.py    what a q family promises: sample from rsample, shapes (chapter 3)
     gaussian.py    the variational family q(z) = N(μ, diag σ²)           (chapter 3)
     categorical.py the variational family q(z) = Categorical(π)          (chapters 2, 7)
+    fullcov.py     a richer family: q(z) = N(μ, L Lᵀ), any covariance     (chapter 10)
     contracts.py   what a model promises                                 (chapter 1)
     models.py      continuous-z models with exact p(x) and p(z|x)        (chapter 1)
     mixture.py     the discrete-z model, a Gaussian mixture              (chapters 1–2, 7)
@@ -23,7 +24,6 @@ Read the modules in the order of the derivation; each imports only those above i
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
     checkpoints.py what a checkpoint holds, and a resume that is the same run (chapter 8)
     gaps.py        where the ELBO falls short: approximation and amortization (chapter 9)
-    fullcov.py     a richer family: q(z) = N(μ, L Lᵀ), any covariance     (chapter 10)
     plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
     exercise_cases.py the exercises' inputs and expected answers (no solutions: those are
@@ -67,7 +67,7 @@ from .families import Family
 from .fullcov import FullGaussian
 from .gaps import Gaps, gaps, iwae_curve
 from .gaussian import DiagonalGaussian
-from .kl import kl_diag_gaussians, kl_diag_to_full, kl_monte_carlo
+from .kl import kl_diag_gaussians, kl_diag_to_full, kl_full_to_standard_normal, kl_monte_carlo
 from .local_vi import LocalFit, fit_local
 from .mixture import GaussianMixture
 from .mle import em_step, expected_log_joint, fit_em, fit_gradient
@@ -129,6 +129,7 @@ __all__ = [
     "iwae_curve",
     "kl_diag_gaussians",
     "kl_diag_to_full",
+    "kl_full_to_standard_normal",
     "kl_monte_carlo",
     "load_images",
     "log_mean_exp",

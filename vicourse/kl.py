@@ -14,6 +14,7 @@ import torch
 
 from . import _checks, _checks_values
 from .families import Family
+from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 from .numerics import Estimate, monte_carlo
 from .validation import TRUSTED
@@ -124,3 +125,16 @@ def kl_monte_carlo(
         _checks_values.finite("log_p(z)", log_p_z, bounded=False)
     with TRUSTED:
         return monte_carlo(q.log_prob(z) - log_p_z)
+
+
+def kl_full_to_standard_normal(q: FullGaussian) -> torch.Tensor:
+    """KL(N(μ, L Lᵀ) ‖ N(0, I)) in closed form, a VAE's KL term for a full-covariance q:
+
+        ½ [ ‖L‖²_F + ‖μ‖² − K − 2 Σ_k log L_kk ]      (tr Σ = ‖L‖²_F, log det Σ = 2 Σ log L_kk)
+
+    Shapes: q (N, K) -> (N,).   Chapter: 10.
+    """
+    _checks.instance("q", q, FullGaussian, "build one with FullGaussian(loc, tril)")
+    log_diagonal = q.tril.diagonal(dim1=-2, dim2=-1)
+    trace = q.scale_tril.square().sum((-2, -1))
+    return 0.5 * (trace + q.loc.square().sum(-1) - q.latent_dim - 2 * log_diagonal.sum(-1))

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from . import _checks, _checks_values
+from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
@@ -62,8 +63,11 @@ class GaussianEncoder(nn.Module):
             gradient ascent well scaled on raw data such as 0–16 pixel values.
         shared_scale: if True, the network outputs μ only and log σ is one learned (K,) vector,
             the same for every x (`shared_log_scale`), as in the linear-Gaussian model's best q.
+        covariance: "diagonal" (the default), or "full": the network outputs μ and a K × K
+            matrix whose lower triangle gives L (log L_kk on the diagonal), and q_φ(z|x) is the
+            FullGaussian N(μ_φ(x), L_φ(x) L_φ(x)ᵀ) of chapter 10.
 
-    Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K).   Chapter: 6.
+    Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K), or FullGaussian.   Chapters: 6, 10.
     """
 
     def __init__(
@@ -76,6 +80,7 @@ class GaussianEncoder(nn.Module):
         input_loc: torch.Tensor | None = None,
         input_scale: torch.Tensor | None = None,
         shared_scale: bool = False,
+        covariance: str = "diagonal",
     ):
         super().__init__()
         self.data_dim = d = _checks.positive_int("data_dim", data_dim)
@@ -83,7 +88,9 @@ class GaussianEncoder(nn.Module):
         widths = [d, *check_widths(hidden, "pass hidden=() for an affine encoder")]
         layers = mlp(widths, activation)
         shared = _checks.boolean("shared_scale", shared_scale)
-        last = nn.Linear(widths[-1], k if shared else 2 * k)
+        self.covariance = _covariance(covariance, shared)
+        outputs = k if shared else (k + k * k if self.covariance == "full" else 2 * k)
+        last = nn.Linear(widths[-1], outputs)
         nn.init.zeros_(last.weight)  # start at q(z|x) = N(0, I), the usual prior, for every x
         nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, last)
@@ -106,6 +113,7 @@ class GaussianEncoder(nn.Module):
         activation="tanh",
         *,
         shared_scale: bool = False,
+        covariance: str = "diagonal",
     ) -> GaussianEncoder:
         """An encoder for data like x, on x's device and dtype, that standardizes its input by
         x's column means and standard deviations (see `standardization`)."""
@@ -118,21 +126,43 @@ class GaussianEncoder(nn.Module):
             input_loc=loc,
             input_scale=scale,
             shared_scale=shared_scale,
+            covariance=covariance,
         )
         return encoder.to(x.device)
 
-    def forward(self, x: torch.Tensor) -> DiagonalGaussian:
+    def forward(self, x: torch.Tensor) -> DiagonalGaussian | FullGaussian:
         if _checks.enabled:
             d = self.data_dim
             _checks.tensor("x", x, ndim=2, last=d, shape_hint=f"(N, {d})", fix="one row per x")
             _checks.like("x", x, "the encoder", self.input_loc)
             _checks_values.finite("x", x)
         out = self.net((x - self.input_loc) / self.input_scale)
+        if self.covariance == "full":
+            k = self.latent_dim
+            return FullGaussian(out[:, :k], out[:, k:].reshape(-1, k, k))
         if self.shared_log_scale is None:
             loc, log_scale = out.chunk(2, dim=-1)
         else:  # one log σ for every x
             loc, log_scale = out, self.shared_log_scale.expand_as(out)
         return DiagonalGaussian(loc, log_scale)
+
+
+def _covariance(covariance, shared: bool) -> str:
+    if covariance not in ("diagonal", "full"):
+        _checks.fail(
+            "covariance",
+            "'diagonal' or 'full'",
+            repr(covariance),
+            "pass covariance='full' for a full-covariance q (chapter 10)",
+        )
+    if covariance == "full" and shared:
+        _checks.fail(
+            "shared_scale",
+            "False with covariance='full' (the network gives each x its own L)",
+            "True",
+            "pass shared_scale=False, or covariance='diagonal'",
+        )
+    return covariance
 
 
 class BernoulliDecoder(nn.Module):

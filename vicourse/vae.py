@@ -23,8 +23,9 @@ from . import _checks, _checks_models
 from .bounds import iwae, log_weights
 from .contracts import LatentModel
 from .estimators import elbo_pathwise
+from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
-from .kl import kl_diag_gaussians
+from .kl import kl_diag_gaussians, kl_full_to_standard_normal
 from .nets import BernoulliDecoder, GaussianEncoder, standardization
 from .validation import TRUSTED
 
@@ -40,6 +41,7 @@ class VAE(LatentModel):
         activation: "relu" (as in pytorch/examples' VAE) or "tanh".
         input_loc, input_scale: what the encoder standardizes its input by (see
             GaussianEncoder); VAE.for_data sets them from the training images.
+        covariance: the encoder's q, "diagonal" (chapter 8) or "full" (chapter 10).
 
     Methods: loss (−ELBO, the quantity to minimize), elbo, terms (reconstruction and KL), iwae
     (the importance-weighted bound on log p(x)), and the LatentModel contract.
@@ -57,6 +59,7 @@ class VAE(LatentModel):
         activation: str = "relu",
         input_loc: torch.Tensor | None = None,
         input_scale: torch.Tensor | None = None,
+        covariance: str = "diagonal",
     ):
         super().__init__()
         self.data_dim = _checks.positive_int("data_dim", data_dim)
@@ -68,6 +71,7 @@ class VAE(LatentModel):
             activation=activation,
             input_loc=input_loc,
             input_scale=input_scale,
+            covariance=covariance,
         )
         self.decoder = BernoulliDecoder(latent_dim, data_dim, tuple(reversed(hidden)), activation)
         self.to(self.encoder.input_loc.dtype)
@@ -79,11 +83,19 @@ class VAE(LatentModel):
         latent_dim: int,
         hidden: Sequence[int] = (400,),
         activation: str = "relu",
+        *,
+        covariance: str = "diagonal",
     ) -> VAE:
         """A VAE for images like x, on x's device and dtype, its encoder standardizing by x."""
         loc, scale = standardization(x)
         vae = cls(
-            x.shape[1], latent_dim, hidden, activation=activation, input_loc=loc, input_scale=scale
+            x.shape[1],
+            latent_dim,
+            hidden,
+            activation=activation,
+            input_loc=loc,
+            input_scale=scale,
+            covariance=covariance,
         )
         vae = vae.to(x.device)
         _checks_models.data(vae, x)  # e.g. raw 0–16 pixel values are not Bernoulli data
@@ -143,6 +155,8 @@ class VAE(LatentModel):
             q = self.encoder(x)
             z = q.rsample(num_samples, generator=generator)
             reconstruction = -self.log_likelihood(x, z).mean(0)
+            if isinstance(q, FullGaussian):
+                return reconstruction, kl_full_to_standard_normal(q)
             return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
 
     def elbo(

@@ -452,6 +452,16 @@ CASES["GaussianEncoder(input)"] = Case(
     lambda: dict(data_dim=3, latent_dim=2, input_loc=torch.zeros(3), input_scale=torch.ones(3)),
     dict(input_loc="optional_data", input_scale="optional_data"),
 )
+CASES["GaussianEncoder(full)"] = Case(
+    vicourse.GaussianEncoder,
+    lambda: dict(data_dim=3, latent_dim=2, hidden=(4,), covariance="full"),
+    dict(covariance="choice"),
+)
+CASES["GaussianEncoder(full).forward"] = Case(
+    method(lambda: vicourse.GaussianEncoder(3, 2, covariance="full").to(DTYPE), "forward"),
+    lambda: dict(x=x3()),
+    dict(x="data"),
+)
 CASES["GaussianEncoder.for_data"] = Case(
     vicourse.GaussianEncoder.for_data,
     lambda: dict(x=x3(), latent_dim=2, hidden=(4,), shared_scale=True),
@@ -560,6 +570,11 @@ CASES["VAE"] = Case(
     vicourse.VAE,
     lambda: dict(data_dim=4, latent_dim=2, hidden=(3,), activation="relu"),
     dict(data_dim="count", latent_dim="count", hidden="widths", activation="activation"),
+)
+CASES["VAE(full)"] = Case(
+    vicourse.VAE,
+    lambda: dict(data_dim=4, latent_dim=2, hidden=(3,), covariance="full"),
+    dict(covariance="choice"),
 )
 CASES["VAE.for_data"] = Case(
     vicourse.VAE.for_data,
