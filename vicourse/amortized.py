@@ -22,7 +22,6 @@ from . import _checks, _checks_models
 from .bounds import elbo_value
 from .contracts import LatentModel
 from .estimators import Estimate, elbo_pathwise
-from .gaussian import DiagonalGaussian
 from .local_vi import ascend, check_baseline_taken, check_estimator, fit_local
 from .nets import GaussianEncoder, mlp, standardization
 from .validation import TRUSTED
@@ -141,10 +140,14 @@ def refine(model, encoder, x, num_steps, num_samples, lr, generator, *, elbo_sam
     before = elbo_value(model, start, x, num_samples=elbo_samples, generator=generator)
     refined_elbo = elbo_value(model, refined, x, num_samples=elbo_samples, generator=generator)
     better = refined_elbo > before
-    with torch.no_grad(), TRUSTED:
-        best = DiagonalGaussian(
-            torch.where(better[:, None], refined.loc, start.loc),
-            torch.where(better[:, None], refined.log_scale, start.log_scale),
+    with torch.no_grad(), TRUSTED:  # any family: its parameters, row by row
+        best = type(start)(
+            **{
+                name: torch.where(better.reshape(-1, *[1] * (old.ndim - 1)), new, old)
+                for (name, old), new in zip(
+                    start.params().items(), refined.params().values(), strict=True
+                )
+            }
         )
     return best, before, torch.maximum(refined_elbo, before)
 

@@ -91,3 +91,18 @@ def test_bad_arguments_name_themselves():
     for ks, named in [([], "ks"), (100, "ks"), ([10, 0], r"ks\[1\]")]:
         with pytest.raises((ArgumentError, TypeError), match=named):
             vicourse.iwae_curve(model, q, x, ks)
+
+
+def test_a_full_covariance_encoder_has_no_approximation_gap_on_the_linear_model():
+    """The full-covariance family holds the linear-Gaussian posterior, so q* is the posterior:
+    the approximation gap is 0 (up to the Monte Carlo error of its ELBO, which has no closed
+    form for this q) and the amortization gap is the whole gap."""
+    model = linear_model(d=5, k=2, seed=3)
+    _, x = model.sample(6, generator=gen(10))
+    encoder = GaussianEncoder.for_data(x, 2, hidden=(), covariance="full").double()
+    found = gaps(model, encoder, x, num_steps=1500, num_samples=16, lr=0.05, generator=gen(11))
+    assert isinstance(found.best_q, vicourse.FullGaussian)
+    assert found.approximation.abs().max() < 0.02, found.approximation
+    assert (found.amortization > 0.1).all()  # an untrained encoder: q = N(0, I)
+    kl = torch.distributions.kl_divergence(found.best_q.to_torch(), model.posterior(x))
+    assert kl.max() < 0.01, kl
