@@ -51,6 +51,7 @@ def train(
     lr: float = 1e-3,
     num_samples: int = 1,
     objective: str = "elbo",
+    kl_warmup: int = 0,
     x_test: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     checkpoint: str | Path | None = None,
@@ -64,6 +65,10 @@ def train(
             is left out, and a new shuffle comes every epoch).
         num_samples, objective: what each step minimizes, model.loss(batch, num_samples=...,
             objective=...): "elbo" (−ELBO with num_samples draws) or "iwae" (−IWAE_k).
+        kl_warmup: W > 0 weights the KL term by β = e / W in epoch e = 1, …, W and by 1 after
+            (a KL warm-up, against posterior collapse: chapter 10); 0, the default, means no
+            warm-up. objective="elbo" only. The reported training loss is the loss minimized,
+            with that β; the held-out one is always the −ELBO.
         x_test: images to report the −ELBO on after every epoch.
         generator: the random stream for shuffling and for the draws of z (a fresh seed if
             None).
@@ -118,7 +123,10 @@ def train(
     history = History()
     if objective not in ("elbo", "iwae"):
         _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
+    warmup = _warmup(kl_warmup, objective)
     settings = dict(batch_size=batch_size, num_samples=num_samples, objective=objective, lr=lr, n=n)
+    if warmup:  # (absent otherwise, so that checkpoints made without one still resume)
+        settings["kl_warmup"] = warmup
     path = None if checkpoint is None else checkpoints.path(checkpoint)
     if path is not None:
         run = checkpoints.run_record(model, x, x_test, settings)
@@ -127,6 +135,8 @@ def train(
     steps = n // batch_size
     total = x.new_zeros(())  # the epoch's summed loss, on the device
     loss = {"num_samples": num_samples, "objective": objective}
+    if warmup:  # β lives on the device and is updated in place, so a CUDA graph sees it
+        loss["kl_weight"] = x.new_ones(())
     step = _Step(model, optimizer, x, batch_size, loss, generator, total, graph)
 
     from tqdm.auto import trange
@@ -136,6 +146,8 @@ def train(
         for epoch in bar:
             start = time.perf_counter()
             total.zero_()
+            if warmup:
+                loss["kl_weight"].fill_(min(1.0, (epoch + 1) / warmup))
             order = torch.randperm(n, generator=generator, device=x.device)
             with TRUSTED:  # checked above: no check, no host sync inside the epoch
                 for b in range(steps):
@@ -163,6 +175,24 @@ def train(
     finally:
         step.release()
     return history
+
+
+def _warmup(kl_warmup, objective: str) -> int:
+    if isinstance(kl_warmup, bool) or not isinstance(kl_warmup, int) or kl_warmup < 0:
+        _checks.fail(
+            "kl_warmup",
+            "a number of epochs, an int ≥ 0",
+            _checks.describe_value(kl_warmup),
+            "pass kl_warmup=10, or 0 for none",
+        )
+    if kl_warmup and objective != "elbo":
+        _checks.fail(
+            "kl_warmup",
+            "0 with objective='iwae' (the IWAE bound has no separate KL term)",
+            str(kl_warmup),
+            "pass kl_warmup=0, or objective='elbo'",
+        )
+    return kl_warmup
 
 
 def _mean_loss(model: VAE, x: torch.Tensor, batch_size: int, generator) -> torch.Tensor:

@@ -177,13 +177,35 @@ class VAE(LatentModel):
         _checks.fail("kl", "'analytic' or 'mc'", repr(kl), "pass kl='analytic'")
 
     def loss(
-        self, x: torch.Tensor, *, num_samples: int = 1, objective: str = "elbo", generator=None
+        self,
+        x: torch.Tensor,
+        *,
+        num_samples: int = 1,
+        objective: str = "elbo",
+        kl_weight: float | torch.Tensor = 1.0,
+        generator=None,
     ) -> torch.Tensor:
         """What a framework minimizes, averaged over the images: −ELBO (objective="elbo":
         reconstruction loss + KL, num_samples draws of z), or −IWAE_k with k = num_samples
-        (objective="iwae", a tighter bound, Burda et al. 2016).   Shapes: x (N, D) -> ()."""
+        (objective="iwae", a tighter bound, Burda et al. 2016).
+
+        kl_weight: β in reconstruction + β KL (objective="elbo" only): 1 is the −ELBO; below 1
+            during a KL warm-up (chapter 10), which train(kl_warmup=...) schedules. A float
+            ≥ 0, or a 0-d tensor on x's device (the trainer's, updated in place).
+
+        Shapes: x (N, D) -> ()."""
         if objective == "elbo":
-            return -self.elbo(x, num_samples=num_samples, generator=generator).mean()
+            if _checks.enabled:
+                _check_kl_weight(kl_weight, x)
+            reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
+            return (reconstruction + kl_weight * divergence).mean()
+        if _checks.enabled and not (isinstance(kl_weight, float | int) and kl_weight == 1):
+            _checks.fail(
+                "kl_weight",
+                "1 with objective='iwae' (the IWAE bound has no separate KL term)",
+                _checks.describe_value(kl_weight),
+                "leave kl_weight out, or use objective='elbo'",
+            )
         if objective == "iwae":
             if _checks.enabled:
                 _checks_models.data(self, x)
@@ -194,6 +216,18 @@ class VAE(LatentModel):
                 z = q.rsample(num_samples, generator=generator)
                 return -iwae(log_weights(self, q, x, z)).mean()
         _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
+
+    @torch.no_grad()
+    def unit_activity(self, x: torch.Tensor) -> torch.Tensor:
+        """How much each latent unit u varies with the image: Var_x(E_q[z_u | x]), the variance
+        over the images x of the encoder's mean. Burda et al. (2016) call a unit active when
+        it exceeds 0.01: an inactive unit says the same for every image, its q matching the
+        prior (posterior collapse, chapter 10).   Shapes: x (N, D) -> (K,)."""
+        if _checks.enabled:
+            if _checks_models.data(self, x).shape[0] < 2:
+                _checks.fail("x", "at least two images", str(tuple(x.shape)), "pass more images")
+        with TRUSTED:
+            return self.encoder(x).loc.var(0)
 
     @torch.no_grad()
     def iwae(
@@ -214,3 +248,12 @@ class VAE(LatentModel):
                 z = q.sample(num_samples, generator=generator)
                 out.append(iwae(log_weights(self, q, chunk, z)))
         return torch.cat(out)
+
+
+def _check_kl_weight(kl_weight, x: torch.Tensor) -> None:
+    if isinstance(kl_weight, torch.Tensor):
+        _checks.tensor("kl_weight", kl_weight, ndim=0, shape_hint="a 0-d tensor")
+        _checks.like("kl_weight", kl_weight, "x", x)
+        return  # its value is not read here: that would make a GPU wait (checked in train)
+    if _checks.real("kl_weight", kl_weight) < 0:
+        _checks.fail("kl_weight", "a weight β ≥ 0", repr(kl_weight), "pass a weight in [0, 1]")

@@ -587,6 +587,12 @@ for name in ("loss", "elbo", "terms"):
         lambda: dict(x=images(), num_samples=2, generator=gen()),
         dict(x="data", num_samples="count", **GEN),
     )
+CASES["VAE.loss(kl_weight)"] = Case(
+    method(vae, "loss"), lambda: dict(x=images(), kl_weight=0.5), dict(kl_weight="real")
+)
+CASES["VAE.unit_activity"] = Case(
+    method(vae, "unit_activity"), lambda: dict(x=images()), dict(x="data")
+)
 CASES["VAE.elbo(kl)"] = Case(
     method(vae, "elbo"), lambda: dict(x=images(), kl="mc"), dict(kl="choice")
 )
@@ -611,6 +617,7 @@ CASES["train"] = Case(
         lr=1e-3,
         num_samples=1,
         objective="elbo",
+        kl_warmup=2,
         x_test=images(),
         generator=gen(),
         progress=False,
@@ -624,6 +631,7 @@ CASES["train"] = Case(
         lr="positive",
         num_samples="count",
         objective="choice",
+        kl_warmup="count_or_zero",
         x_test="optional_data",
         generator="generator",
         progress="flag",
@@ -735,6 +743,14 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
             ("2.0", 2.0, True),
             ("numpy int", np.int64(2), False),
             ("2**40", 2**40, True),
+        ]
+    elif kind == "count_or_zero":  # a count where 0 means "none"
+        cases += [
+            ("-1", -1, True),
+            ("1.5", 1.5, True),
+            ("True", True, True),
+            ("'3'", "3", True),
+            ("0", 0, False),
         ]
     elif kind == "counts":
         cases += [
