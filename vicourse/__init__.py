@@ -24,6 +24,7 @@ Read the modules in the order of the derivation; each imports only those above i
     trainer.py     a fast trainer: resident data, CUDA graphs, checkpoints (chapter 8)
     checkpoints.py what a checkpoint holds, and a resume that is the same run (chapter 8)
     gaps.py        where the ELBO falls short: approximation and amortization (chapter 9)
+    snr.py         the gradient's signal-to-noise ratio, for the IWAE objective (chapter 10)
     plots/         matplotlib figures (import explicitly: from vicourse import plots)
     widgets.py     ipywidgets explorers (import explicitly: from vicourse import widgets)
     exercise_cases.py the exercises' inputs and expected answers (no solutions: those are
@@ -75,6 +76,7 @@ from .models import GaussianMean, LinearGaussian
 from .nets import BernoulliDecoder
 from .numerics import MonteCarloEstimate  # noqa: F401  (0.2.0's name of Estimate)
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
+from .snr import GradientSNR, gradient_snr
 from .trainer import History, train
 from .vae import VAE
 from .validation import enable_validation, validation_enabled
@@ -101,6 +103,7 @@ __all__ = [
     "GaussianEncoder",
     "GaussianMean",
     "GaussianMixture",
+    "GradientSNR",
     "History",
     "Images",
     "LatentModel",
@@ -125,6 +128,7 @@ __all__ = [
     "fit_gradient",
     "fit_local",
     "gaps",
+    "gradient_snr",
     "iwae",
     "iwae_curve",
     "kl_diag_gaussians",

@@ -593,6 +593,11 @@ CASES["VAE.loss(kl_weight)"] = Case(
 CASES["VAE.unit_activity"] = Case(
     method(vae, "unit_activity"), lambda: dict(x=images()), dict(x="data")
 )
+CASES["gradient_snr"] = Case(
+    vicourse.gradient_snr,
+    lambda: dict(model=vae(), x=images(), num_samples=2, num_estimates=3, generator=gen()),
+    dict(model="vae_model", x="data", num_samples="count", num_estimates="count", **GEN),
+)
 CASES["VAE.elbo(kl)"] = Case(
     method(vae, "elbo"), lambda: dict(x=images(), kl="mc"), dict(kl="choice")
 )
