@@ -36,8 +36,7 @@ def test_more_importance_samples_help_the_decoder_and_hurt_the_encoder():
     vae = vicourse.VAE.for_data(x, latent_dim=2, hidden=(64,))
     vicourse.train(vae, x, epochs=30, batch_size=64, generator=gen(3), progress=False)
     few, many = (
-        vicourse.gradient_snr(vae, x[:64], k, num_estimates=100, generator=gen(4))
-        for k in (1, 64)
+        vicourse.gradient_snr(vae, x[:64], k, num_estimates=100, generator=gen(4)) for k in (1, 64)
     )
     assert many.encoder.mean() < 0.7 * few.encoder.mean()
     assert many.decoder.mean() > 3 * few.decoder.mean()
