@@ -9,6 +9,7 @@ Read the modules in the order of the derivation; each imports only those above i
     gaussian.py    the variational family q(z) = N(μ, diag σ²)           (chapter 3)
     categorical.py the variational family q(z) = Categorical(π)          (chapters 2, 7)
     fullcov.py     a richer family: q(z) = N(μ, L Lᵀ), any covariance     (chapter 10)
+    flows.py       a normalizing flow: a Gaussian through planar layers    (chapter 10)
     contracts.py   what a model promises                                 (chapter 1)
     models.py      continuous-z models with exact p(x) and p(z|x)        (chapter 1)
     mixture.py     the discrete-z model, a Gaussian mixture              (chapters 1–2, 7)
@@ -65,6 +66,7 @@ from .estimators import (
     score_function,
 )
 from .families import Family
+from .flows import PlanarFlow
 from .fullcov import FullGaussian
 from .gaps import Gaps, gaps, iwae_curve
 from .gaussian import DiagonalGaussian
@@ -109,6 +111,7 @@ __all__ = [
     "LatentModel",
     "LinearGaussian",
     "LocalFit",
+    "PlanarFlow",
     "TractableModel",
     "amortization_gap",
     "default_device",

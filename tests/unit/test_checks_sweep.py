@@ -139,6 +139,21 @@ CASES = {
         lambda: dict(z=torch.zeros(5, 3, 2, dtype=DTYPE)),
         dict(z="data"),
     ),
+    "PlanarFlow": Case(
+        vicourse.PlanarFlow,
+        lambda: vicourse.PlanarFlow.from_diagonal(q(), 2).params(),
+        dict(loc="data", log_scale="data", u="data", w="data", bias="data"),
+    ),
+    "PlanarFlow.from_diagonal": Case(
+        vicourse.PlanarFlow.from_diagonal,
+        lambda: dict(q=q(), num_layers=2),
+        dict(q="any_q", num_layers="count"),
+    ),
+    "PlanarFlow().log_prob": Case(
+        method(lambda: vicourse.PlanarFlow.from_diagonal(q(), 2), "log_prob"),
+        lambda: dict(z=torch.zeros(5, 3, 2, dtype=DTYPE)),
+        dict(z="data"),
+    ),
     "q.rsample": Case(
         method(q, "rsample"),
         lambda: dict(num_samples=4, generator=gen()),
