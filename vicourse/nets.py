@@ -12,12 +12,14 @@ Chapters 6 and 8 (book/06_amortized_vi.ipynb, book/08_vae.ipynb).
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from . import _checks, _checks_values
+from .flows import PlanarFlow
 from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 
@@ -66,6 +68,10 @@ class GaussianEncoder(nn.Module):
         covariance: "diagonal" (the default), or "full": the network outputs μ and a K × K
             matrix whose lower triangle gives L (log L_kk on the diagonal), and q_φ(z|x) is the
             FullGaussian N(μ_φ(x), L_φ(x) L_φ(x)ᵀ) of chapter 10.
+        flow_layers: L > 0 makes q_φ(z|x) the PlanarFlow of chapter 10: the diagonal Gaussian
+            pushed through L planar layers whose u, w, b the network also outputs (w offset by
+            a small constant and u shifted along w so that the layers start as the identity:
+            q is still N(0, I) at the start).
 
     Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K), or FullGaussian.   Chapters: 6, 10.
     """
@@ -81,6 +87,7 @@ class GaussianEncoder(nn.Module):
         input_scale: torch.Tensor | None = None,
         shared_scale: bool = False,
         covariance: str = "diagonal",
+        flow_layers: int = 0,
     ):
         super().__init__()
         self.data_dim = d = _checks.positive_int("data_dim", data_dim)
@@ -89,7 +96,9 @@ class GaussianEncoder(nn.Module):
         layers = mlp(widths, activation)
         shared = _checks.boolean("shared_scale", shared_scale)
         self.covariance = _covariance(covariance, shared)
+        self.flow_layers = _flow_layers(flow_layers, self.covariance, shared)
         outputs = k if shared else (k + k * k if self.covariance == "full" else 2 * k)
+        outputs += self.flow_layers * (2 * k + 1)
         last = nn.Linear(widths[-1], outputs)
         nn.init.zeros_(last.weight)  # start at q(z|x) = N(0, I), the usual prior, for every x
         nn.init.zeros_(last.bias)
@@ -114,6 +123,7 @@ class GaussianEncoder(nn.Module):
         *,
         shared_scale: bool = False,
         covariance: str = "diagonal",
+        flow_layers: int = 0,
     ) -> GaussianEncoder:
         """An encoder for data like x, on x's device and dtype, that standardizes its input by
         x's column means and standard deviations (see `standardization`)."""
@@ -127,10 +137,11 @@ class GaussianEncoder(nn.Module):
             input_scale=scale,
             shared_scale=shared_scale,
             covariance=covariance,
+            flow_layers=flow_layers,
         )
         return encoder.to(x.device)
 
-    def forward(self, x: torch.Tensor) -> DiagonalGaussian | FullGaussian:
+    def forward(self, x: torch.Tensor) -> DiagonalGaussian | FullGaussian | PlanarFlow:
         if _checks.enabled:
             d = self.data_dim
             _checks.tensor("x", x, ndim=2, last=d, shape_hint=f"(N, {d})", fix="one row per x")
@@ -140,11 +151,43 @@ class GaussianEncoder(nn.Module):
         if self.covariance == "full":
             k = self.latent_dim
             return FullGaussian(out[:, :k], out[:, k:].reshape(-1, k, k))
+        if self.flow_layers:
+            return self._flow(out)
         if self.shared_log_scale is None:
             loc, log_scale = out.chunk(2, dim=-1)
         else:  # one log σ for every x
             loc, log_scale = out, self.shared_log_scale.expand_as(out)
         return DiagonalGaussian(loc, log_scale)
+
+    def _flow(self, out: torch.Tensor) -> PlanarFlow:
+        """The network's outputs as a PlanarFlow: μ, log σ, then u, w (L × K each) and b (L)."""
+        k, layers = self.latent_dim, self.flow_layers
+        loc, log_scale, u, w, bias = out.split([k, k, layers * k, layers * k, layers], dim=-1)
+        w = w.reshape(-1, layers, k) + 0.1 / k**0.5  # never 0 at the start
+        u = u.reshape(-1, layers, k) + IDENTITY * w / w.square().sum(-1, keepdim=True)
+        return PlanarFlow(loc, log_scale, u, w, bias)
+
+
+IDENTITY = math.log(math.e - 1)  # wᵀu = log(e − 1) makes û = 0: a planar layer that does nothing
+
+
+def _flow_layers(flow_layers, covariance: str, shared: bool) -> int:
+    if isinstance(flow_layers, bool) or not isinstance(flow_layers, int) or flow_layers < 0:
+        _checks.fail(
+            "flow_layers",
+            "a number of planar layers, an int ≥ 0",
+            _checks.describe_value(flow_layers),
+            "pass flow_layers=4, or 0 for none",
+        )
+    if flow_layers and (covariance == "full" or shared):
+        _checks.fail(
+            "flow_layers",
+            "0 with covariance='full' or shared_scale=True (a flow starts from its own "
+            "diagonal Gaussian)",
+            str(flow_layers),
+            "pass flow_layers=0, or the defaults for the other two",
+        )
+    return flow_layers
 
 
 def _covariance(covariance, shared: bool) -> str:

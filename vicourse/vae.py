@@ -23,6 +23,7 @@ from . import _checks, _checks_models
 from .bounds import iwae, log_weights
 from .contracts import LatentModel
 from .estimators import elbo_pathwise
+from .flows import PlanarFlow
 from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_full_to_standard_normal
@@ -42,6 +43,7 @@ class VAE(LatentModel):
         input_loc, input_scale: what the encoder standardizes its input by (see
             GaussianEncoder); VAE.for_data sets them from the training images.
         covariance: the encoder's q, "diagonal" (chapter 8) or "full" (chapter 10).
+        flow_layers: L > 0 makes the encoder's q a PlanarFlow with L layers (chapter 10).
 
     Methods: loss (−ELBO, the quantity to minimize), elbo, terms (reconstruction and KL), iwae
     (the importance-weighted bound on log p(x)), and the LatentModel contract.
@@ -60,6 +62,7 @@ class VAE(LatentModel):
         input_loc: torch.Tensor | None = None,
         input_scale: torch.Tensor | None = None,
         covariance: str = "diagonal",
+        flow_layers: int = 0,
     ):
         super().__init__()
         self.data_dim = _checks.positive_int("data_dim", data_dim)
@@ -72,6 +75,7 @@ class VAE(LatentModel):
             input_loc=input_loc,
             input_scale=input_scale,
             covariance=covariance,
+            flow_layers=flow_layers,
         )
         self.decoder = BernoulliDecoder(latent_dim, data_dim, tuple(reversed(hidden)), activation)
         self.to(self.encoder.input_loc.dtype)
@@ -85,6 +89,7 @@ class VAE(LatentModel):
         activation: str = "relu",
         *,
         covariance: str = "diagonal",
+        flow_layers: int = 0,
     ) -> VAE:
         """A VAE for images like x, on x's device and dtype, its encoder standardizing by x."""
         loc, scale = standardization(x)
@@ -96,6 +101,7 @@ class VAE(LatentModel):
             input_loc=loc,
             input_scale=scale,
             covariance=covariance,
+            flow_layers=flow_layers,
         )
         vae = vae.to(x.device)
         _checks_models.data(vae, x)  # e.g. raw 0–16 pixel values are not Bernoulli data
@@ -146,7 +152,8 @@ class VAE(LatentModel):
 
     def terms(self, x: torch.Tensor, *, num_samples: int = 1, generator=None):
         """The two terms of −L: the reconstruction loss −E_q[log p_θ(x|z)] (Monte Carlo, with
-        reparameterized draws) and KL(q_φ(z|x) ‖ p(z)) (closed form).   Shapes: (N,), (N,)."""
+        reparameterized draws) and KL(q_φ(z|x) ‖ p(z)) (closed form; for a flow, which has none,
+        the Monte Carlo mean of log q(z) − log p(z) over the same draws).   Shapes: (N,), (N,)."""
         if _checks.enabled:
             _checks_models.data(self, x)
             num_samples = _checks.positive_int("num_samples", num_samples)
@@ -157,6 +164,9 @@ class VAE(LatentModel):
             reconstruction = -self.log_likelihood(x, z).mean(0)
             if isinstance(q, FullGaussian):
                 return reconstruction, kl_full_to_standard_normal(q)
+            if isinstance(q, PlanarFlow):
+                prior = self.prior(x.shape[0])
+                return reconstruction, (q.log_prob(z) - prior.log_prob(z)).mean(0)
             return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
 
     def elbo(

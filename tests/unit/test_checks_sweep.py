@@ -477,6 +477,16 @@ CASES["GaussianEncoder(full).forward"] = Case(
     lambda: dict(x=x3()),
     dict(x="data"),
 )
+CASES["GaussianEncoder(flow)"] = Case(
+    vicourse.GaussianEncoder,
+    lambda: dict(data_dim=3, latent_dim=2, hidden=(4,), flow_layers=2),
+    dict(flow_layers="count_or_zero"),
+)
+CASES["GaussianEncoder(flow).forward"] = Case(
+    method(lambda: vicourse.GaussianEncoder(3, 2, flow_layers=2).to(DTYPE), "forward"),
+    lambda: dict(x=x3()),
+    dict(x="data"),
+)
 CASES["GaussianEncoder.for_data"] = Case(
     vicourse.GaussianEncoder.for_data,
     lambda: dict(x=x3(), latent_dim=2, hidden=(4,), shared_scale=True),

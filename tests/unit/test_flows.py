@@ -133,3 +133,32 @@ def test_bad_parameters_name_themselves():
             PlanarFlow(**{**good, name: value})
     with pytest.raises(ArgumentError, match="entropy"):
         random_flow().entropy()
+
+
+def test_a_flow_encoder_starts_at_the_prior_and_its_vae_trains():
+    x = (torch.rand(40, 6, generator=gen(10), dtype=F64) < 0.4).to(F64)
+    torch.manual_seed(0)
+    model = vicourse.VAE.for_data(x, latent_dim=2, hidden=(8,), flow_layers=3)
+    q = model.encoder(x)
+    assert isinstance(q, PlanarFlow) and q.num_layers == 3
+    z = q.sample(5, generator=gen(11))
+    standard = model.prior(40)
+    torch.testing.assert_close(q.log_prob(z), standard.log_prob(z), rtol=0, atol=1e-12)
+    before = model.elbo(x, num_samples=200, generator=gen(12)).mean()
+    vicourse.train(model, x, epochs=40, batch_size=10, lr=1e-2, generator=gen(13), progress=False)
+    with torch.no_grad():
+        after = model.elbo(x, num_samples=500, generator=gen(14))
+        bound = model.iwae(x, 500, generator=gen(15))
+        assert (model.encoder(x).u_hat().abs() > 1e-3).any()  # the layers are used
+    assert after.mean() > before + 0.1
+    assert bound.mean() >= after.mean() - 0.05  # IWAE_500 ≥ ELBO, up to Monte Carlo error
+
+
+def test_bad_flow_layers_name_themselves():
+    for layers, others in [(-1, {}), (1.5, {}), (True, {}), (2, {"covariance": "full"})]:
+        with pytest.raises(ArgumentError, match="flow_layers"):
+            vicourse.GaussianEncoder(3, 2, flow_layers=layers, **others)
+    with pytest.raises(ArgumentError, match="flow_layers"):
+        vicourse.GaussianEncoder(3, 2, flow_layers=2, shared_scale=True)
+    with pytest.raises(ArgumentError, match="flow_layers"):
+        vicourse.VAE(4, 2, flow_layers=-2)
