@@ -111,6 +111,17 @@ def samples(name: str, value, *, n: int | None, k: int, hint: str) -> torch.Tens
     return value
 
 
+def shaped_like(
+    name: str, value: torch.Tensor, shape: tuple, reference: torch.Tensor, why: str, fix: str
+) -> torch.Tensor:
+    """A tensor of exactly `shape`, where `reference` lives (the parameters of a family, each
+    sized by the others: `why` says by which)."""
+    tensor(name, value, ndim=len(shape), shape_hint=str(shape), fix=fix)
+    if tuple(value.shape) != tuple(shape):
+        fail(name, f"of shape {tuple(shape)}, {why}", str(tuple(value.shape)), fix)
+    return like(name, value, "loc", reference)
+
+
 def like(name: str, value: torch.Tensor, owner: str, reference: torch.Tensor) -> torch.Tensor:
     """`value` lives where `reference` does: same device, same dtype."""
     if value.device != reference.device:

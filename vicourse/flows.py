@@ -185,15 +185,14 @@ def _check_parameters(loc, log_scale, u, w, bias) -> None:
         "bias": (bias, (n, layers)),
     }
     for name, (value, shape) in expected.items():
-        _checks.tensor(name, value, ndim=len(shape), shape_hint=str(shape))
-        if tuple(value.shape) != shape:
-            _checks.fail(
-                name,
-                f"of shape {shape}, like loc's (N, K) = ({n}, {k}) with L = {layers} layers",
-                str(tuple(value.shape)),
-                "build q with PlanarFlow.from_diagonal(q, num_layers)",
-            )
-        _checks.like(name, value, "loc", loc)
+        _checks.shaped_like(
+            name,
+            value,
+            shape,
+            loc,
+            f"like loc's (N, K) = ({n}, {k}) with L = {layers} layers",
+            "build q with PlanarFlow.from_diagonal(q, num_layers)",
+        )
     _checks_values.finite("loc", loc)
     _checks_values.scale_tensor("log_scale", log_scale)
     for name in ("u", "w", "bias"):

@@ -148,18 +148,11 @@ def _check_parameters(loc, tril, name: str = "tril") -> None:
     n, k = loc.shape
     if k == 0:
         _checks.fail("loc", "of shape (N, K) with K ≥ 1", str(tuple(loc.shape)), "use K ≥ 1")
-    _checks.tensor(
+    _checks.shaped_like(
         name,
         tril,
-        ndim=3,
-        shape_hint=f"(N, K, K) = ({n}, {k}, {k})",
-        fix="pass one K × K matrix per row of loc (FullGaussian.from_diagonal makes one)",
+        (n, k, k),
+        loc,
+        "one K × K matrix per row of loc (N, K)",
+        "pass one K × K matrix per row of loc (FullGaussian.from_diagonal makes one)",
     )
-    if tuple(tril.shape) != (n, k, k):
-        _checks.fail(
-            name,
-            f"of shape (N, K, K) = ({n}, {k}, {k}), like loc's (N, K)",
-            str(tuple(tril.shape)),
-            "pass one K × K matrix per row of loc (FullGaussian.from_diagonal makes one)",
-        )
-    _checks.like(name, tril, "loc", loc)
