@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from . import _checks, _checks_models, checkpoints
-from .vae import VAE
+from .vae import VAE, _check_free_bits
 from .validation import TRUSTED
 
 
@@ -52,6 +52,7 @@ def train(
     num_samples: int = 1,
     objective: str = "elbo",
     kl_warmup: int = 0,
+    free_bits: float = 0.0,
     x_test: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     checkpoint: str | Path | None = None,
@@ -69,6 +70,8 @@ def train(
             (a KL warm-up, against posterior collapse: chapter 10); 0, the default, means no
             warm-up. objective="elbo" only. The reported training loss is the loss minimized,
             with that β; the held-out one is always the −ELBO.
+        free_bits: λ for model.loss's free bits (objective="elbo"): each latent unit's KL
+            counts as at least λ nats; 0, the default, means none.
         x_test: images to report the −ELBO on after every epoch.
         generator: the random stream for shuffling and for the draws of z (a fresh seed if
             None).
@@ -127,6 +130,15 @@ def train(
     settings = dict(batch_size=batch_size, num_samples=num_samples, objective=objective, lr=lr, n=n)
     if warmup:  # (absent otherwise, so that checkpoints made without one still resume)
         settings["kl_warmup"] = warmup
+    if _checks.real("free_bits", free_bits) != 0:
+        if objective != "elbo":
+            _checks.fail(
+                "free_bits",
+                "0 with objective='iwae' (the IWAE bound has no separate KL term)",
+                _checks.describe_value(free_bits),
+                "pass free_bits=0, or objective='elbo'",
+            )
+        settings["free_bits"] = _check_free_bits(free_bits, model.encoder)
     path = None if checkpoint is None else checkpoints.path(checkpoint)
     if path is not None:
         run = checkpoints.run_record(model, x, x_test, settings)
@@ -137,6 +149,8 @@ def train(
     loss = {"num_samples": num_samples, "objective": objective}
     if warmup:  # β lives on the device and is updated in place, so a CUDA graph sees it
         loss["kl_weight"] = x.new_ones(())
+    if "free_bits" in settings:
+        loss["free_bits"] = settings["free_bits"]
     step = _Step(model, optimizer, x, batch_size, loss, generator, total, graph)
 
     from tqdm.auto import trange

@@ -193,6 +193,7 @@ class VAE(LatentModel):
         num_samples: int = 1,
         objective: str = "elbo",
         kl_weight: float | torch.Tensor = 1.0,
+        free_bits: float = 0.0,
         generator=None,
     ) -> torch.Tensor:
         """What a framework minimizes, averaged over the images: −ELBO (objective="elbo":
@@ -202,13 +203,27 @@ class VAE(LatentModel):
         kl_weight: β in reconstruction + β KL (objective="elbo" only): 1 is the −ELBO; below 1
             during a KL warm-up (chapter 10), which train(kl_warmup=...) schedules. A float
             ≥ 0, or a 0-d tensor on x's device (the trainer's, updated in place).
+        free_bits: λ ≥ 0 (objective="elbo", a diagonal q): the KL term becomes
+            Σ_k max(λ, KL_k), KL_k the batch's mean KL of latent unit k, so that no unit gains
+            by going below λ nats (Kingma et al., 2016: "free bits", against posterior
+            collapse, chapter 10). 0 is the plain KL.
 
         Shapes: x (N, D) -> ()."""
         if objective == "elbo":
             if _checks.enabled:
                 _check_kl_weight(kl_weight, x)
+                free_bits = _check_free_bits(free_bits, self.encoder)
+            if free_bits:
+                return self._free_bits_loss(x, num_samples, kl_weight, free_bits, generator)
             reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
             return (reconstruction + kl_weight * divergence).mean()
+        if _checks.enabled and free_bits != 0:
+            _checks.fail(
+                "free_bits",
+                "0 with objective='iwae' (the IWAE bound has no separate KL term)",
+                _checks.describe_value(free_bits),
+                "leave free_bits out, or use objective='elbo'",
+            )
         if _checks.enabled and not (isinstance(kl_weight, float | int) and kl_weight == 1):
             _checks.fail(
                 "kl_weight",
@@ -226,6 +241,16 @@ class VAE(LatentModel):
                 z = q.rsample(num_samples, generator=generator)
                 return -iwae(log_weights(self, q, x, z)).mean()
         _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
+
+    def _free_bits_loss(self, x, num_samples, kl_weight, free_bits, generator) -> torch.Tensor:
+        """reconstruction + β Σ_k max(λ, mean KL_k), with terms' draws (checked by loss)."""
+        with TRUSTED:
+            q = self.encoder(x)
+            z = q.rsample(num_samples, generator=generator)
+            reconstruction = -self.log_likelihood(x, z).mean(0)
+        per_unit = 0.5 * (q.loc.square() + q.scale.square() - 1 - 2 * q.log_scale)  # (N, K)
+        kl = per_unit.mean(0).clamp_min(free_bits).sum()
+        return reconstruction.mean() + kl_weight * kl
 
     @torch.no_grad()
     def unit_activity(self, x: torch.Tensor) -> torch.Tensor:
@@ -267,3 +292,18 @@ def _check_kl_weight(kl_weight, x: torch.Tensor) -> None:
         return  # its value is not read here: that would make a GPU wait (checked in train)
     if _checks.real("kl_weight", kl_weight) < 0:
         _checks.fail("kl_weight", "a weight β ≥ 0", repr(kl_weight), "pass a weight in [0, 1]")
+
+
+def _check_free_bits(free_bits, encoder) -> float:
+    if _checks.real("free_bits", free_bits) < 0:
+        _checks.fail(
+            "free_bits", "a number of nats λ ≥ 0", repr(free_bits), "pass 0.1, or 0 for none"
+        )
+    if free_bits and (encoder.covariance != "diagonal" or encoder.flow_layers):
+        _checks.fail(
+            "free_bits",
+            "0 for a full-covariance or flow q (free bits need a KL per latent unit)",
+            repr(free_bits),
+            "use a diagonal encoder, or a KL warm-up (train(kl_warmup=...))",
+        )
+    return float(free_bits)

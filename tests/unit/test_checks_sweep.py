@@ -615,6 +615,9 @@ for name in ("loss", "elbo", "terms"):
 CASES["VAE.loss(kl_weight)"] = Case(
     method(vae, "loss"), lambda: dict(x=images(), kl_weight=0.5), dict(kl_weight="real")
 )
+CASES["VAE.loss(free_bits)"] = Case(
+    method(vae, "loss"), lambda: dict(x=images(), free_bits=0.5), dict(free_bits="real")
+)
 CASES["VAE.unit_activity"] = Case(
     method(vae, "unit_activity"), lambda: dict(x=images()), dict(x="data")
 )
@@ -648,6 +651,7 @@ CASES["train"] = Case(
         num_samples=1,
         objective="elbo",
         kl_warmup=2,
+        free_bits=0.1,
         x_test=images(),
         generator=gen(),
         progress=False,
@@ -662,6 +666,7 @@ CASES["train"] = Case(
         num_samples="count",
         objective="choice",
         kl_warmup="count_or_zero",
+        free_bits="real",
         x_test="optional_data",
         generator="generator",
         progress="flag",

@@ -90,3 +90,44 @@ def test_bad_weights_and_warmups_name_themselves():
             vicourse.train(model, x, epochs=1, batch_size=4, kl_warmup=warmup, objective=objective)
     with pytest.raises(ArgumentError, match="x"):
         model.unit_activity(x[:1])
+
+
+def test_free_bits_count_each_units_mean_kl_as_at_least_lambda():
+    x = images()
+    model = vae(x, k=3)
+    with torch.no_grad():
+        model.encoder.net[-1].bias.normal_(generator=gen(7))
+        q = model.encoder(x)
+        reconstruction, _ = model.terms(x, generator=gen(8))
+        per_unit = 0.5 * (q.loc**2 + q.scale**2 - 1 - 2 * q.log_scale)
+        floor = per_unit.mean(0).median().item()  # some units below it, some above
+        loss = model.loss(x, free_bits=floor, generator=gen(8))
+    expected = reconstruction.mean() + per_unit.mean(0).clamp_min(floor).sum()
+    torch.testing.assert_close(loss, expected)
+    assert (per_unit.mean(0) < floor).any() and (per_unit.mean(0) > floor).any()
+    with torch.no_grad():
+        assert torch.equal(
+            model.loss(x, free_bits=0.0, generator=gen(8)), model.loss(x, generator=gen(8))
+        )
+    # a unit below λ gets no gradient from the KL: only the reconstruction moves it
+    model.zero_grad()
+    model.loss(x, free_bits=1e3, generator=gen(9)).backward()
+    with_floor = model.encoder.net[-1].bias.grad[3:].clone()  # the log σ outputs
+    model.zero_grad()
+    (-model.log_likelihood(x, model.encoder(x).rsample(1, generator=gen(9))).mean()).backward()
+    torch.testing.assert_close(with_floor, model.encoder.net[-1].bias.grad[3:])
+
+
+def test_bad_free_bits_name_themselves():
+    x = images()
+    model = vae(x)
+    for value in [-0.1, float("nan"), "0.5", True]:
+        with pytest.raises((ArgumentError, TypeError), match="free_bits"):
+            model.loss(x, free_bits=value)
+    with pytest.raises(ArgumentError, match="free_bits"):
+        model.loss(x, objective="iwae", num_samples=2, free_bits=0.5)
+    full = vicourse.VAE.for_data(x, latent_dim=2, hidden=(5,), covariance="full")
+    with pytest.raises(ArgumentError, match="free_bits"):
+        full.loss(x, free_bits=0.5)
+    with pytest.raises(ArgumentError, match="free_bits"):
+        vicourse.train(full, x, epochs=1, batch_size=4, free_bits=0.5, progress=False)
