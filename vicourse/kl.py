@@ -53,9 +53,15 @@ def kl_diag_gaussians(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
         _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
         _checks.instance("p", p, DiagonalGaussian, _FIX_Q)
         _batch_shape(q.loc, p.loc, "p")
+    return kl_diag_per_unit(q, p).sum(-1)
+
+
+def kl_diag_per_unit(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
+    """The terms of kl_diag_gaussians before the sum over k: one KL per latent unit, (N, K)
+    (what free bits clamp, chapter 10). No argument checks (the callers make them)."""
     diff_log_scale = q.log_scale - p.log_scale
     mahalanobis = ((q.loc - p.loc) / p.scale).square()
-    return (0.5 * mahalanobis + 0.5 * torch.expm1(2 * diff_log_scale) - diff_log_scale).sum(-1)
+    return 0.5 * mahalanobis + 0.5 * torch.expm1(2 * diff_log_scale) - diff_log_scale
 
 
 def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNormal) -> torch.Tensor:

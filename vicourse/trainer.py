@@ -24,7 +24,7 @@ from pathlib import Path
 import torch
 
 from . import _checks, _checks_models, checkpoints
-from .vae import VAE, _check_free_bits
+from .vae import VAE, _check_free_bits, elbo_only
 from .validation import TRUSTED
 
 
@@ -132,12 +132,7 @@ def train(
         settings["kl_warmup"] = warmup
     if _checks.real("free_bits", free_bits) != 0:
         if objective != "elbo":
-            _checks.fail(
-                "free_bits",
-                "0 with objective='iwae' (the IWAE bound has no separate KL term)",
-                _checks.describe_value(free_bits),
-                "pass free_bits=0, or objective='elbo'",
-            )
+            elbo_only("free_bits", free_bits, "0")
         settings["free_bits"] = _check_free_bits(free_bits, model.encoder)
     path = None if checkpoint is None else checkpoints.path(checkpoint)
     if path is not None:
@@ -200,12 +195,7 @@ def _warmup(kl_warmup, objective: str) -> int:
             "pass kl_warmup=10, or 0 for none",
         )
     if kl_warmup and objective != "elbo":
-        _checks.fail(
-            "kl_warmup",
-            "0 with objective='iwae' (the IWAE bound has no separate KL term)",
-            str(kl_warmup),
-            "pass kl_warmup=0, or objective='elbo'",
-        )
+        elbo_only("kl_warmup", kl_warmup, "0")
     return kl_warmup
 
 

@@ -26,7 +26,7 @@ from .estimators import elbo_pathwise
 from .flows import PlanarFlow
 from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
-from .kl import kl_diag_gaussians, kl_full_to_standard_normal
+from .kl import kl_diag_gaussians, kl_diag_per_unit, kl_full_to_standard_normal
 from .nets import BernoulliDecoder, GaussianEncoder, standardization
 from .validation import TRUSTED
 
@@ -159,15 +159,20 @@ class VAE(LatentModel):
             num_samples = _checks.positive_int("num_samples", num_samples)
             _checks.generator(generator, x.device)
         with TRUSTED:
-            q = self.encoder(x)
-            z = q.rsample(num_samples, generator=generator)
-            reconstruction = -self.log_likelihood(x, z).mean(0)
+            q, z, reconstruction = self._draw(x, num_samples, generator)
             if isinstance(q, FullGaussian):
                 return reconstruction, kl_full_to_standard_normal(q)
             if isinstance(q, PlanarFlow):
                 prior = self.prior(x.shape[0])
                 return reconstruction, (q.log_prob(z) - prior.log_prob(z)).mean(0)
             return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
+
+    def _draw(self, x, num_samples, generator):
+        """q_φ(z|x), reparameterized draws z from it, and the reconstruction loss at them
+        (no checks: the callers make them)."""
+        q = self.encoder(x)
+        z = q.rsample(num_samples, generator=generator)
+        return q, z, -self.log_likelihood(x, z).mean(0)
 
     def elbo(
         self, x: torch.Tensor, *, num_samples: int = 1, kl: str = "analytic", generator=None
@@ -218,19 +223,9 @@ class VAE(LatentModel):
             reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
             return (reconstruction + kl_weight * divergence).mean()
         if _checks.enabled and free_bits != 0:
-            _checks.fail(
-                "free_bits",
-                "0 with objective='iwae' (the IWAE bound has no separate KL term)",
-                _checks.describe_value(free_bits),
-                "leave free_bits out, or use objective='elbo'",
-            )
+            elbo_only("free_bits", free_bits, "0")
         if _checks.enabled and not (isinstance(kl_weight, float | int) and kl_weight == 1):
-            _checks.fail(
-                "kl_weight",
-                "1 with objective='iwae' (the IWAE bound has no separate KL term)",
-                _checks.describe_value(kl_weight),
-                "leave kl_weight out, or use objective='elbo'",
-            )
+            elbo_only("kl_weight", kl_weight, "1")
         if objective == "iwae":
             if _checks.enabled:
                 _checks_models.data(self, x)
@@ -245,10 +240,8 @@ class VAE(LatentModel):
     def _free_bits_loss(self, x, num_samples, kl_weight, free_bits, generator) -> torch.Tensor:
         """reconstruction + β Σ_k max(λ, mean KL_k), with terms' draws (checked by loss)."""
         with TRUSTED:
-            q = self.encoder(x)
-            z = q.rsample(num_samples, generator=generator)
-            reconstruction = -self.log_likelihood(x, z).mean(0)
-        per_unit = 0.5 * (q.loc.square() + q.scale.square() - 1 - 2 * q.log_scale)  # (N, K)
+            q, _, reconstruction = self._draw(x, num_samples, generator)
+            per_unit = kl_diag_per_unit(q, self.prior(x.shape[0]))  # (N, K)
         kl = per_unit.mean(0).clamp_min(free_bits).sum()
         return reconstruction.mean() + kl_weight * kl
 
@@ -292,6 +285,17 @@ def _check_kl_weight(kl_weight, x: torch.Tensor) -> None:
         return  # its value is not read here: that would make a GPU wait (checked in train)
     if _checks.real("kl_weight", kl_weight) < 0:
         _checks.fail("kl_weight", "a weight β ≥ 0", repr(kl_weight), "pass a weight in [0, 1]")
+
+
+def elbo_only(name: str, value, neutral: str) -> None:
+    """Refuse a setting of the KL term (kl_weight, kl_warmup, free_bits) with the IWAE
+    objective, which has no separate KL term; `neutral` is the value that means "none"."""
+    _checks.fail(
+        name,
+        f"{neutral} with objective='iwae' (the IWAE bound has no separate KL term)",
+        _checks.describe_value(value),
+        f"pass {name}={neutral} (or leave it out), or use objective='elbo'",
+    )
 
 
 def _check_free_bits(free_bits, encoder) -> float:
