@@ -178,6 +178,27 @@ def _cases_iwae_by_k(g):
     return cases
 
 
+def _cases_cholesky(g):
+    cases = []
+    for s, n, k in ((1, 1, 1), (3, 2, 2), (2, 4, 3), (5, 1, 4)):
+        # every entry of tril random: those above the diagonal must play no part
+        cases.append(dict(loc=_normal(g, n, k), tril=_normal(g, n, k, k), eps=_normal(g, s, n, k)))
+    return cases
+
+
+def _cases_planar(g):
+    cases = []
+    for s, n, k in ((1, 1, 1), (3, 2, 2), (4, 3, 3), (2, 1, 5)):
+        cases.append(
+            dict(z=_normal(g, s, n, k), u=_normal(g, n, k), w=_normal(g, n, k), b=_normal(g, n))
+        )
+    # a negative determinant: at z = 0 with b = 0 it is 1 + uᵀw = −1, and log|−1| = 0
+    w = _normal(g, 2, 3)
+    u = -2 * w / w.square().sum(-1, keepdim=True)
+    cases.append(dict(z=torch.zeros(2, 2, 3, dtype=DTYPE), u=u, w=w, b=torch.zeros(2, dtype=DTYPE)))
+    return cases
+
+
 GENERATORS = {
     "mixture_log_marginal": _cases_mixture,
     "responsibilities": _cases_mixture,
@@ -190,6 +211,8 @@ GENERATORS = {
     "score_function_surrogate": _cases_surrogate,
     "vae_loss": _cases_vae,
     "iwae_by_k": _cases_iwae_by_k,
+    "cholesky_sample": _cases_cholesky,
+    "planar_layer": _cases_planar,
 }
 
 
@@ -204,7 +227,7 @@ def _source(cell: dict) -> str:
 def solutions(book: Path = ROOT / "book") -> dict[str, Callable]:
     """Each code exercise's solution, by the function's name, run from its master notebook."""
     found = {}
-    for path in sorted(book.glob("0*.ipynb")):
+    for path in sorted(book.glob("[0-9][0-9]_*.ipynb")):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             source = _source(cell)
             if cell["cell_type"] != "code" or "# graded:" not in source:
@@ -250,7 +273,7 @@ def build(book: Path = ROOT / "book") -> dict:
             )
         stored[name] = records
     return {
-        "about": "Written by python .ci/expected.py from book/0*.ipynb's solutions; do not edit.",
+        "about": "Written by python .ci/expected.py from the chapters' solutions; do not edit.",
         "exercises": stored,
     }
 

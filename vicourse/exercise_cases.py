@@ -4,7 +4,7 @@ The package holds no solution. `exercise_expected.json`, beside this file, store
 exercise's inputs (drawn from a seeded generator in float64, with the hard cases a careless answer
 gets wrong: a point far from every component, a confident decoder) and, on each, the solution's
 outputs and the gradients that must match. `python .ci/expected.py` writes it from the solutions
-in the master notebooks (book/0*.ipynb), which only the repository and the autograder's tests
+in the master notebooks (book/NN_*.ipynb), which only the repository and the autograder's tests
 see; `vicourse.exercises` compares a learner's function with what it stores.
 
 An input that is itself a function (a log joint, an ELBO) is stored as the model it comes from,
@@ -213,6 +213,19 @@ EXERCISES: dict[str, Exercise] = {
             9,
             hint="a running log-sum-exp down the draws (torch.logcumsumexp over dim 0), "
             "minus log k for row k − 1: never exp of a log weight near −1000",
+        ),
+        Exercise(
+            "cholesky_sample",
+            10,
+            grad_wrt=("loc", "tril"),
+            hint="L = tril.tril(-1) plus a diagonal of exp(tril's diagonal) (torch.diag_embed); "
+            "z = loc + L ε for each draw: (L @ eps.unsqueeze(-1)).squeeze(-1)",
+        ),
+        Exercise(
+            "planar_layer",
+            10,
+            hint="h = tanh(Σ_k z w + b), ψ = (1 − h²) w; return z + h u and "
+            "log |1 + Σ_k ψ u|: the absolute value, since the determinant may be negative",
         ),
     ]
 }

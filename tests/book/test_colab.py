@@ -14,7 +14,7 @@ import pytest
 from conftest import EXECUTED, HTML, ROOT, load_tool, require
 
 repoint = load_tool("repoint")
-GPU_CHAPTERS = {"08_vae", "09_gaps"}  # the chapters that train a network
+GPU_CHAPTERS = {"08_vae", "09_gaps", "10_richer_posteriors"}  # the chapters that train a network
 CHAPTERS = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
 
 
