@@ -8,11 +8,13 @@ Read the modules in the order of the derivation; each imports only those above i
     families.py    what a q family promises: sample from rsample, shapes (chapter 3)
     gaussian.py    the variational family q(z) = N(μ, diag σ²)           (chapter 3)
     categorical.py the variational family q(z) = Categorical(π)          (chapters 2, 7)
+    relaxed.py     the Gumbel-softmax relaxation of a categorical q       (chapter 11)
     fullcov.py     a richer family: q(z) = N(μ, L Lᵀ), any covariance     (chapter 10)
     flows.py       a normalizing flow: a Gaussian through planar layers    (chapter 10)
     contracts.py   what a model promises                                 (chapter 1)
     models.py      continuous-z models with exact p(x) and p(z|x)        (chapter 1)
     mixture.py     the discrete-z model, a Gaussian mixture              (chapters 1–2, 7)
+    bernoulli_mixture.py  a mixture of Bernoulli images, to enumerate      (chapter 11)
     mle.py         maximum likelihood: gradient ascent and EM            (chapter 2)
     bounds.py      Jensen's inequality, the ELBO                         (chapters 2–3)
     kl.py          the KL divergence, the gap in the bound               (chapter 4)
@@ -44,6 +46,7 @@ the arithmetic unchecked; `vicourse.validation_enabled(False)` (a context manage
 from . import exercises, runtime
 from ._checks import ArgumentError, ArgumentTypeError, FitError
 from .amortized import AmortizationGap, GaussianEncoder, amortization_gap, fit_amortized
+from .bernoulli_mixture import BernoulliMixture
 from .bounds import (
     elbo,
     elbo_value,
@@ -77,6 +80,7 @@ from .mle import em_step, expected_log_joint, fit_em, fit_gradient
 from .models import GaussianMean, LinearGaussian
 from .nets import BernoulliDecoder
 from .numerics import MonteCarloEstimate  # noqa: F401  (0.2.0's name of Estimate)
+from .relaxed import RelaxedCategorical, StraightThroughCategorical
 from .runtime import default_device, describe, make_generator, seed_everything, smoke
 from .snr import GradientSNR, gradient_snr
 from .trainer import History, train
@@ -94,6 +98,7 @@ __all__ = [
     "ArgumentError",
     "ArgumentTypeError",
     "BernoulliDecoder",
+    "BernoulliMixture",
     "Categorical",
     "DataUnavailable",
     "DiagonalGaussian",
@@ -112,6 +117,8 @@ __all__ = [
     "LinearGaussian",
     "LocalFit",
     "PlanarFlow",
+    "RelaxedCategorical",
+    "StraightThroughCategorical",
     "TractableModel",
     "amortization_gap",
     "default_device",

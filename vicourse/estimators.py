@@ -34,7 +34,10 @@ from .validation import TRUSTED
 def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) -> Estimate:
     """The reparameterization (pathwise) estimator: draw z = q.rsample(S), differentiate f(z).
 
-    Needs a q with rsample (a DiagonalGaussian; not a Categorical).   Chapter: 7.
+    Needs a q with rsample: a DiagonalGaussian, the richer families of chapter 10, or the
+    relaxed categoricals of chapter 11 (the Gumbel-softmax and straight-through estimators are
+    this function with a RelaxedCategorical or StraightThroughCategorical q); not a
+    Categorical.   Chapter: 7 (and 10, 11).
     """
     if _checks.enabled:
         _check_f(f)
@@ -55,7 +58,8 @@ def score_function(
     Args:
         baseline: b. None (b = 0); a number or an (N,) tensor (a constant, e.g. E[f]); or
             "leave-one-out": for draw s, the mean of f over the other S − 1 draws (needs S ≥ 2).
-            Any b independent of z_s leaves the estimator unbiased and can lower its variance.
+            Any b independent of z_s leaves the estimator unbiased and can lower its variance;
+            a learned b_ψ(x), trained to predict f (NVIL, chapter 11), is an (N,) tensor too.
 
     Works for any q, discrete ones included.   Chapter: 7.
     """

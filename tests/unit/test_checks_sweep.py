@@ -67,6 +67,16 @@ def q(n=3, k=2, dtype=None):
     )
 
 
+def bernoulli_mixture():
+    return vicourse.BernoulliMixture(
+        torch.zeros(3, dtype=DTYPE), torch.linspace(-2, 2, 12, dtype=DTYPE).reshape(3, 4)
+    )
+
+
+def binary(n=3):
+    return (torch.arange(4 * n, dtype=DTYPE).reshape(n, 4) % 3 == 0).to(DTYPE)
+
+
 def categorical(n=3, c=3):
     return vicourse.Categorical(torch.linspace(-1, 1, n * c, dtype=DTYPE).reshape(n, c))
 
@@ -153,6 +163,48 @@ CASES = {
         method(lambda: vicourse.PlanarFlow.from_diagonal(q(), 2), "log_prob"),
         lambda: dict(z=torch.zeros(5, 3, 2, dtype=DTYPE)),
         dict(z="data"),
+    ),
+    "RelaxedCategorical": Case(
+        vicourse.RelaxedCategorical,
+        lambda: dict(logits=torch.zeros(3, 3, dtype=DTYPE), temperature=0.5),
+        dict(logits="data", temperature="positive"),
+    ),
+    "StraightThroughCategorical": Case(
+        vicourse.StraightThroughCategorical,
+        lambda: dict(logits=torch.zeros(3, 3, dtype=DTYPE), temperature=0.5),
+        dict(logits="data", temperature="positive"),
+    ),
+    "RelaxedCategorical().log_prob": Case(
+        method(lambda: vicourse.RelaxedCategorical(categorical().logits, 0.5), "log_prob"),
+        lambda: dict(y=torch.full((4, 3, 3), 1 / 3, dtype=DTYPE)),
+        dict(y="data"),
+    ),
+    "RelaxedCategorical().rsample": Case(
+        method(lambda: vicourse.RelaxedCategorical(categorical().logits, 0.5), "rsample"),
+        lambda: dict(num_samples=4, generator=gen()),
+        dict(num_samples="count", **GEN),
+    ),
+    "StraightThroughCategorical().rsample": Case(
+        method(lambda: vicourse.StraightThroughCategorical(categorical().logits, 0.5), "rsample"),
+        lambda: dict(num_samples=4, generator=gen()),
+        dict(num_samples="count", **GEN),
+    ),
+    "BernoulliMixture": Case(
+        vicourse.BernoulliMixture,
+        lambda: dict(
+            logits=torch.zeros(3, dtype=DTYPE), image_logits=torch.zeros(3, 4, dtype=DTYPE)
+        ),
+        dict(logits="data", image_logits="data"),
+    ),
+    "BernoulliMixture.log_likelihood(points)": Case(
+        method(bernoulli_mixture, "log_likelihood"),
+        lambda: dict(x=binary(), z=torch.full((4, 3, 3), 1 / 3, dtype=DTYPE)),
+        dict(x="data", z="data"),
+    ),
+    "BernoulliMixture.elbo_exact": Case(
+        method(bernoulli_mixture, "elbo_exact"),
+        lambda: dict(q=categorical(), x=binary()),
+        dict(q="categorical", x="data"),
     ),
     "q.rsample": Case(
         method(q, "rsample"),
@@ -317,6 +369,7 @@ for name, factory, x, z, k in [
     ("GaussianMean", conjugate, x2, lambda: torch.zeros(4, 3, 2, dtype=DTYPE), 2),
     ("LinearGaussian", linear, x3, lambda: torch.zeros(4, 3, 2, dtype=DTYPE), 2),
     ("GaussianMixture", mixture, x1, lambda: torch.zeros(4, 3, dtype=torch.long), 1),
+    ("BernoulliMixture", bernoulli_mixture, binary, lambda: torch.zeros(4, 3, dtype=torch.long), 1),
 ]:
     z_kind = "labels" if k == 1 else "data"
     CASES[f"{name}.log_prior"] = Case(

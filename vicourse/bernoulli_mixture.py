@@ -1,0 +1,132 @@
+"""A mixture of Bernoulli images: a model with a discrete latent, small enough to enumerate.
+
+    p(z = c) = softmax(logits)_c,    x_d | z = c ~ Bernoulli(sigmoid(image_logits_cd))
+    log p(x) = logsumexp_c (log p(z = c) + log p(x | z = c))          exact: C terms
+
+With C components, every expectation over q(z | x) is a sum of C terms, so the ELBO, log p(x)
+and the exact gradient of any objective are computed by enumeration: the oracle that chapter 11
+judges the discrete estimators against. log_likelihood also takes points y of the simplex, the
+relaxed draws of relaxed.py: the pixel logits are then y @ image_logits, which for a one-hot y
+is the labeled component's.
+Shapes: x (N, D) in [0, 1]; z (S, N) labels or (S, N, C) points of the simplex; log
+densities (S, N).
+Chapter 11, "Discrete latent variables" (book/11_discrete_latents.ipynb).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import _checks, _checks_models, _checks_values
+from .categorical import Categorical
+from .contracts import TractableModel
+from .relaxed import check_points
+from .validation import TRUSTED
+
+
+class BernoulliMixture(TractableModel):
+    """p(z = c) = softmax(logits)_c,  x_d | z = c ~ Bernoulli(sigmoid(image_logits_cd)).
+
+    Args:
+        logits: (C,) unnormalized log mixing weights.
+        image_logits: (C, D) each component's pixel logits.
+        Both become nn.Parameters.
+
+    Shapes: z (S, N) labels, or (S, N, C) points of the simplex in log_likelihood.
+    Chapter: 11.
+    """
+
+    latent_dim = 1  # one label per datapoint
+    discrete = True
+    data_range = (0.0, 1.0)
+
+    def __init__(self, logits: torch.Tensor, image_logits: torch.Tensor):
+        super().__init__()
+        if _checks.enabled:
+            _check_parameters(logits, image_logits)
+        self.num_components, self.data_dim = image_logits.shape
+        self.logits = nn.Parameter(logits.detach().clone())
+        self.image_logits = nn.Parameter(image_logits.detach().clone())
+
+    def prior(self, n: int) -> Categorical:
+        """p(z) as a Categorical with n identical rows.   Shapes: (n, C)."""
+        if _checks.enabled:
+            n = _checks.positive_int("n", n)
+        with TRUSTED:
+            return Categorical(self.logits.expand(n, self.num_components))
+
+    def component_log_likelihood(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x_i | z = c) for every i and c.   Shapes: (N, D) -> (N, C)."""
+        if _checks.enabled:
+            _checks_models.data(self, x)
+        return _bernoulli(x.unsqueeze(1), self.image_logits)
+
+    def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x_i, z = c).   Shapes: (N, D) -> (N, C)."""
+        return self.component_log_likelihood(x) + self.logits.log_softmax(-1)
+
+    def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
+        """Exact log p(x), a sum of C terms.   Shapes: (N, D) -> (N,)."""
+        return self.component_log_joint(x).logsumexp(-1)
+
+    def posterior(self, x: torch.Tensor) -> Categorical:
+        """Exact p(z | x) as a Categorical.   Shapes: (N, C)."""
+        joint = self.component_log_joint(x)
+        with TRUSTED:
+            return Categorical(joint.log_softmax(-1))
+
+    def elbo_exact(self, q: Categorical, x: torch.Tensor) -> torch.Tensor:
+        """Σ_c q_c (log p(x, c) − log q_c), differentiable in q and the model.   (N,)."""
+        if _checks.enabled:
+            _checks.instance("q", q, Categorical, "the closed form sums over the labels")
+            _checks_models.q(self, q, _checks_models.data(self, x).shape[0])
+        with TRUSTED:
+            joint = self.component_log_joint(x)
+        return (q.probs * joint).sum(-1) + q.entropy()
+
+    def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x | z) for labels z (S, N), or for points y of the simplex (S, N, C), whose
+        pixel logits are y @ image_logits.   Shapes: -> (S, N)."""
+        if _checks.enabled:
+            n = _checks_models.data(self, x).shape[0]
+            if isinstance(z, torch.Tensor) and z.is_floating_point():
+                fix = "pass q.rsample(S) of a RelaxedCategorical, or labels (S, N)"
+                check_points("z", z, (n, self.num_components), fix, closed=True)
+                _checks.like("z", z, "the model", self.reference())
+            else:
+                _checks_models.labels(self, z, n)
+        pixel_logits = self.image_logits[z] if not z.is_floating_point() else z @ self.image_logits
+        return _bernoulli(x, pixel_logits)
+
+    @torch.no_grad()
+    def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
+        """x ~ p(x | z) for labels z.   Shapes: (...) -> (..., D)."""
+        if _checks.enabled:
+            _checks_models.labels(self, z, samples_first=False)
+            _checks.generator(generator, z.device)
+        probs = torch.sigmoid(self.image_logits[z])
+        return torch.bernoulli(probs, generator=generator)
+
+
+def _bernoulli(x: torch.Tensor, pixel_logits: torch.Tensor) -> torch.Tensor:
+    """Σ_d log Bernoulli(x_d; sigmoid(pixel_logits_d)), stable for any logit."""
+    pixel_logits, x = torch.broadcast_tensors(pixel_logits, x)
+    return -F.binary_cross_entropy_with_logits(pixel_logits, x, reduction="none").sum(-1)
+
+
+def _check_parameters(logits, image_logits) -> None:
+    _checks.tensor("image_logits", image_logits, ndim=2, shape_hint="(C, D)")
+    c = image_logits.shape[0]
+    _checks.tensor("logits", logits, ndim=1, shape_hint=f"(C,) = ({c},), like image_logits")
+    if logits.shape[0] != c or c < 2:
+        _checks.fail(
+            "logits",
+            f"of shape (C,) with C ≥ 2, one per row of image_logits ({c})",
+            str(tuple(logits.shape)),
+            "pass one mixing logit per component",
+        )
+    _checks.like("logits", logits, "image_logits", image_logits)
+    _checks_values.finite("logits", logits)
+    _checks_values.finite("image_logits", image_logits)
