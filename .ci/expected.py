@@ -199,6 +199,17 @@ def _cases_planar(g):
     return cases
 
 
+def _cases_relaxed(g):
+    cases = []
+    for s, n, c, tau in ((1, 1, 2, 1.0), (3, 2, 4, 0.5), (2, 3, 5, 2.0), (4, 1, 3, 0.1)):
+        gumbel = -torch.log(-torch.log(torch.rand(s, n, c, generator=g, dtype=DTYPE)))
+        cases.append(dict(logits=_normal(g, n, c), gumbel=gumbel, temperature=tau))
+    # τ = 0.01: scores in the thousands, where exp overflows float64
+    gumbel = -torch.log(-torch.log(torch.rand(2, 2, 4, generator=g, dtype=DTYPE)))
+    cases.append(dict(logits=10 * _normal(g, 2, 4), gumbel=gumbel, temperature=0.01))
+    return cases
+
+
 GENERATORS = {
     "mixture_log_marginal": _cases_mixture,
     "responsibilities": _cases_mixture,
@@ -213,6 +224,7 @@ GENERATORS = {
     "iwae_by_k": _cases_iwae_by_k,
     "cholesky_sample": _cases_cholesky,
     "planar_layer": _cases_planar,
+    "relaxed_sample": _cases_relaxed,
 }
 
 

@@ -227,5 +227,12 @@ EXERCISES: dict[str, Exercise] = {
             hint="h = tanh(Σ_k z w + b), ψ = (1 − h²) w; return z + h u and "
             "log |1 + Σ_k ψ u|: the absolute value, since the determinant may be negative",
         ),
+        Exercise(
+            "relaxed_sample",
+            11,
+            grad_wrt=("logits",),
+            hint="subtract each row's largest score before exp (or use torch.softmax): "
+            "(logits + gumbel) / τ reaches the thousands at τ = 0.01, and exp overflows",
+        ),
     ]
 }

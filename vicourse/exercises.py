@@ -11,7 +11,7 @@ build use it, so a wrong solution in a master notebook fails the build.
     check("kl_normal", kl_normal)     # prints the verdict, returns True or False
     verify("kl_normal", kl_normal)    # raises ExerciseFailed with the same text
 
-Chapters: the "Exercises" section of every chapter, book/01_…ipynb to book/10_…ipynb.
+Chapters: the "Exercises" section of every chapter, book/01_…ipynb to book/11_…ipynb.
 
 The package holds no solution: the inputs and the expected outputs are stored data
 (`vicourse.exercise_cases`, written by `python .ci/expected.py` from the master notebooks).

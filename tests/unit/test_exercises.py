@@ -126,6 +126,13 @@ WRONG = {
         "expected",
     ),
     "planar_layer": (_naive_planar_layer, "is nan"),
+    "relaxed_sample": (  # exp without subtracting the largest score first
+        lambda logits, gumbel, temperature: (
+            ((logits + gumbel) / temperature).exp()
+            / ((logits + gumbel) / temperature).exp().sum(-1, keepdim=True)
+        ),
+        "is nan",
+    ),
 }
 
 
