@@ -20,13 +20,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from . import _checks, _checks_models, _checks_values
-from .categorical import Categorical
-from .contracts import TractableModel
+from .mixture import Mixture
 from .relaxed import check_points
-from .validation import TRUSTED
 
 
-class BernoulliMixture(TractableModel):
+class BernoulliMixture(Mixture):
     """p(z = c) = softmax(logits)_c,  x_d | z = c ~ Bernoulli(sigmoid(image_logits_cd)).
 
     Args:
@@ -38,8 +36,6 @@ class BernoulliMixture(TractableModel):
     Chapter: 11.
     """
 
-    latent_dim = 1  # one label per datapoint
-    discrete = True
     data_range = (0.0, 1.0)
 
     def __init__(self, logits: torch.Tensor, image_logits: torch.Tensor):
@@ -50,13 +46,6 @@ class BernoulliMixture(TractableModel):
         self.logits = nn.Parameter(logits.detach().clone())
         self.image_logits = nn.Parameter(image_logits.detach().clone())
 
-    def prior(self, n: int) -> Categorical:
-        """p(z) as a Categorical with n identical rows.   Shapes: (n, C)."""
-        if _checks.enabled:
-            n = _checks.positive_int("n", n)
-        with TRUSTED:
-            return Categorical(self.logits.expand(n, self.num_components))
-
     def component_log_likelihood(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_i | z = c) for every i and c.   Shapes: (N, D) -> (N, C)."""
         if _checks.enabled:
@@ -66,25 +55,6 @@ class BernoulliMixture(TractableModel):
     def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_i, z = c).   Shapes: (N, D) -> (N, C)."""
         return self.component_log_likelihood(x) + self.logits.log_softmax(-1)
-
-    def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
-        """Exact log p(x), a sum of C terms.   Shapes: (N, D) -> (N,)."""
-        return self.component_log_joint(x).logsumexp(-1)
-
-    def posterior(self, x: torch.Tensor) -> Categorical:
-        """Exact p(z | x) as a Categorical.   Shapes: (N, C)."""
-        joint = self.component_log_joint(x)
-        with TRUSTED:
-            return Categorical(joint.log_softmax(-1))
-
-    def elbo_exact(self, q: Categorical, x: torch.Tensor) -> torch.Tensor:
-        """Σ_c q_c (log p(x, c) − log q_c), differentiable in q and the model.   (N,)."""
-        if _checks.enabled:
-            _checks.instance("q", q, Categorical, "the closed form sums over the labels")
-            _checks_models.q(self, q, _checks_models.data(self, x).shape[0])
-        with TRUSTED:
-            joint = self.component_log_joint(x)
-        return (q.probs * joint).sum(-1) + q.entropy()
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x | z) for labels z (S, N), or for points y of the simplex (S, N, C), whose

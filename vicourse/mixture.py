@@ -3,8 +3,11 @@
     p(x) = Σ_c p(x | z=c) p(z=c) = Σ_c π_c N(x; μ_c, diag σ_c²)
     p(z=c | x) = π_c N(x; μ_c, σ_c²) / p(x)
 
-Its variational family is `Categorical` (categorical.py): a q over the labels, with no rsample
-(no reparameterization for a discrete z; chapter 7 uses the score-function estimator for it).
+`Mixture` holds what every finite mixture answers by a sum over its C labels (log p(x), p(z|x),
+the ELBO of a Categorical q); `GaussianMixture` is the chapters' model, and chapter 11's
+`BernoulliMixture` (bernoulli_mixture.py) is another. Their variational family is
+`Categorical` (categorical.py): a q over the labels, with no rsample (no reparameterization for
+a discrete z; chapter 7 uses the score-function estimator for it).
 
 Shapes: x is (N, D), z is (S, N) integer labels, log p(x) is (N,), p(z|x) is (N, C).
 Chapter 1, "Latent variable models" (book/01_latent_variable_models.ipynb); EM in chapter 2.
@@ -22,35 +25,17 @@ from .numerics import normal_log_prob
 from .validation import TRUSTED
 
 
-class GaussianMixture(TractableModel):
-    """p(z = c) = softmax(logits)_c,  x | z=c ~ N(loc_c, diag exp(log_scale_c)²).
+class Mixture(TractableModel):
+    """What every finite mixture answers exactly, from log p(x, z=c) for each label c: the prior
+    as a Categorical, log p(x), p(z | x) and the ELBO of a Categorical q, each a sum over the C
+    labels. A subclass sets `logits` (C,) and `num_components`, and defines
+    `component_log_joint(x)` (N, C) (GaussianMixture here; BernoulliMixture, chapter 11).
 
-    Args:
-        logits: (C,) unnormalized log mixing weights.
-        loc: (C, D) component means.
-        log_scale: (C, D) component log standard deviations.
-        All three become nn.Parameters: fit them by gradient ascent or by EM (mle.py).
-
-    Shapes: z is (S, N) with values in 0..C−1; log_prior/log_likelihood/log_joint -> (S, N).
-    Chapter: 1 (and 2, 7).
+    Shapes: z is (S, N) labels; log p(x) (N,); p(z|x) (N, C).   Chapter: 1 (and 11).
     """
 
     latent_dim = 1  # one label per datapoint; z is (S, N), not (S, N, K)
     discrete = True
-
-    def __init__(self, logits: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor):
-        super().__init__()
-        if _checks.enabled:
-            _check_parameters(logits, loc, log_scale)
-        self.num_components, self.data_dim = loc.shape
-        self.logits = nn.Parameter(logits.detach().clone())
-        self.loc = nn.Parameter(loc.detach().clone())
-        self.log_scale = nn.Parameter(log_scale.detach().clone())
-
-    @property
-    def weights(self) -> torch.Tensor:
-        """π = softmax(logits).   Shapes: (C,)."""
-        return self.logits.softmax(-1)
 
     def prior(self, n: int) -> Categorical:
         """p(z) as a Categorical with n identical rows.   Shapes: (n, C)."""
@@ -59,26 +44,9 @@ class GaussianMixture(TractableModel):
         with TRUSTED:
             return Categorical(self.logits.expand(n, self.num_components))
 
-    def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
-        """z ~ Categorical(π), all S·n labels from one draw.   Shapes: -> (S, n) int64."""
-        if _checks.enabled:
-            num_samples = _checks.positive_int("num_samples", num_samples)
-            n = _checks.positive_int("n", n)
-            _checks.generator(generator, self.logits.device)
-        draws = torch.multinomial(
-            self.weights.detach(), num_samples * n, replacement=True, generator=generator
-        )
-        return draws.reshape(num_samples, n)
-
     def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
-        """log p(x_i, z=c) = log π_c + log N(x_i; μ_c, σ_c²) for every i and c.
-
-        Shapes: (N, D) -> (N, C).
-        """
-        if _checks.enabled:
-            _checks_models.data(self, x)
-        x = x.unsqueeze(1)  # (N, 1, D) against (C, D)
-        return normal_log_prob(x, self.loc, self.log_scale) + self.logits.log_softmax(-1)
+        """log p(x_i, z=c) for every i and c.   Shapes: (N, D) -> (N, C)."""
+        raise NotImplementedError
 
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log Σ_c p(x, z=c).   Shapes: (N, D) -> (N,)."""
@@ -107,6 +75,55 @@ class GaussianMixture(TractableModel):
         if _checks.enabled:
             _checks_models.labels(self, z)
         return self.logits.log_softmax(-1)[z]
+
+
+class GaussianMixture(Mixture):
+    """p(z = c) = softmax(logits)_c,  x | z=c ~ N(loc_c, diag exp(log_scale_c)²).
+
+    Args:
+        logits: (C,) unnormalized log mixing weights.
+        loc: (C, D) component means.
+        log_scale: (C, D) component log standard deviations.
+        All three become nn.Parameters: fit them by gradient ascent or by EM (mle.py).
+
+    Shapes: z is (S, N) with values in 0..C−1; log_prior/log_likelihood/log_joint -> (S, N).
+    Chapter: 1 (and 2, 7).
+    """
+
+    def __init__(self, logits: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor):
+        super().__init__()
+        if _checks.enabled:
+            _check_parameters(logits, loc, log_scale)
+        self.num_components, self.data_dim = loc.shape
+        self.logits = nn.Parameter(logits.detach().clone())
+        self.loc = nn.Parameter(loc.detach().clone())
+        self.log_scale = nn.Parameter(log_scale.detach().clone())
+
+    @property
+    def weights(self) -> torch.Tensor:
+        """π = softmax(logits).   Shapes: (C,)."""
+        return self.logits.softmax(-1)
+
+    def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
+        """z ~ Categorical(π), all S·n labels from one draw.   Shapes: -> (S, n) int64."""
+        if _checks.enabled:
+            num_samples = _checks.positive_int("num_samples", num_samples)
+            n = _checks.positive_int("n", n)
+            _checks.generator(generator, self.logits.device)
+        draws = torch.multinomial(
+            self.weights.detach(), num_samples * n, replacement=True, generator=generator
+        )
+        return draws.reshape(num_samples, n)
+
+    def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
+        """log p(x_i, z=c) = log π_c + log N(x_i; μ_c, σ_c²) for every i and c.
+
+        Shapes: (N, D) -> (N, C).
+        """
+        if _checks.enabled:
+            _checks_models.data(self, x)
+        x = x.unsqueeze(1)  # (N, 1, D) against (C, D)
+        return normal_log_prob(x, self.loc, self.log_scale) + self.logits.log_softmax(-1)
 
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log N(x; μ_z, σ_z²).   Shapes: (N, D), (S, N) -> (S, N)."""
