@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks
+from . import _checks, _checks_values
 from .validation import TRUSTED
 
 
@@ -89,3 +89,20 @@ class Family:
     def to(self, *args, **kwargs):
         """Move or cast every parameter, as torch.Tensor.to does."""
         return type(self)(**{k: v.to(*args, **kwargs) for k, v in self.params().items()})
+
+
+def check_draws(z, loc: torch.Tensor) -> torch.Tensor:
+    """z is draws of a q over K-vectors whose parameters are shaped like loc (..., K): a tensor
+    (S, ..., K) of loc's dtype and device, whose leading axes broadcast with loc's, finite.
+    The z check of every continuous family's log_prob."""
+    k = loc.shape[-1]
+    _checks.tensor("z", z, last=k, shape_hint=f"(S, ..., {k})", fix="draw z with q.rsample(S)")
+    _checks.like("z", z, "q", loc)
+    _checks.broadcast(
+        "z",
+        z.shape,
+        loc.shape,
+        f"of a shape that broadcasts with q's {tuple(loc.shape)}",
+        "draw z with q.rsample(S), shape (S, N, K)",
+    )
+    return _checks_values.finite("z", z)

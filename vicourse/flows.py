@@ -29,7 +29,7 @@ import torch
 import torch.nn.functional as F
 
 from . import _checks, _checks_values
-from .families import Family
+from .families import Family, check_draws
 from .gaussian import DiagonalGaussian
 from .numerics import normal_log_prob
 
@@ -131,10 +131,7 @@ class PlanarFlow(Family):
         if self._last is not None and z is self._last[0]:
             return self._last[1]
         if _checks.enabled:
-            k = self.latent_dim
-            _checks.tensor("z", z, last=k, shape_hint=f"(S, N, {k})", fix="draw z with q.rsample")
-            _checks.like("z", z, "q", self.loc)
-            _checks_values.finite("z", z)
+            check_draws(z, self.loc)
         if torch.is_grad_enabled() and any(p.requires_grad for p in self.params().values()):
             _checks.fail(
                 "z",

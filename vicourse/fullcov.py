@@ -19,7 +19,7 @@ from __future__ import annotations
 import torch
 
 from . import _checks, _checks_values
-from .families import Family
+from .families import Family, check_draws
 from .gaussian import DiagonalGaussian
 from .numerics import HALF_LOG_2PI
 
@@ -42,11 +42,10 @@ class FullGaussian(Family):
     def __init__(self, loc: torch.Tensor, tril: torch.Tensor):
         if _checks.enabled:
             _check_parameters(loc, tril)
-        self.loc, self.tril = loc, tril
-        if _checks.enabled:
             _checks_values.finite("loc", loc)
             _checks_values.finite("tril", tril)
             _checks_values.scale_tensor("tril's diagonal", _diagonal(tril))
+        self.loc, self.tril = loc, tril
 
     @classmethod
     def from_diagonal(cls, q: DiagonalGaussian) -> FullGaussian:
@@ -110,17 +109,7 @@ class FullGaussian(Family):
         Shapes: z (S, N, K) -> (S, N).
         """
         if _checks.enabled:
-            k = self.latent_dim
-            _checks.tensor("z", z, last=k, shape_hint=f"(S, N, {k})", fix="draw z with q.rsample")
-            _checks.like("z", z, "q", self.loc)
-            _checks.broadcast(
-                "z",
-                z.shape,
-                self.loc.shape,
-                f"of a shape that broadcasts with q's {tuple(self.loc.shape)}",
-                "draw z with q.rsample(S), shape (S, N, K)",
-            )
-            _checks_values.finite("z", z)
+            check_draws(z, self.loc)
         diff = (z - self.loc).unsqueeze(-1)  # (S, N, K, 1)
         scale = self.scale_tril.expand(*diff.shape[:-2], *self.scale_tril.shape[-2:])
         white = torch.linalg.solve_triangular(scale, diff, upper=False).squeeze(-1)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from . import _checks, _checks_values
-from .families import Family
+from .families import Family, check_draws
 from .numerics import HALF_LOG_2PI, normal_log_prob
 
 
@@ -88,21 +88,8 @@ class DiagonalGaussian(Family):
         Shapes: z (S, ..., K) -> (S, ...), broadcasting z's leading axes against q's.
         """
         if _checks.enabled:
-            self._check_z(z)
+            check_draws(z, self.loc)
         return normal_log_prob(z, self.loc, self.log_scale)
-
-    def _check_z(self, z) -> None:
-        k = self.latent_dim
-        _checks.tensor("z", z, last=k, shape_hint=f"(S, ..., {k})", fix="draw z with q.rsample(S)")
-        _checks.like("z", z, "q", self.loc)
-        _checks.broadcast(
-            "z",
-            z.shape,
-            self.loc.shape,
-            f"of a shape that broadcasts with q's {tuple(self.loc.shape)}",
-            "draw z with q.rsample(S), shape (S, N, K)",
-        )
-        _checks_values.finite("z", z)
 
     def entropy(self) -> torch.Tensor:
         """H(q) = −E_q[log q(z)] = Σ_k (½ log 2πe + log σ_k).
