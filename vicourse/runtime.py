@@ -21,6 +21,8 @@ from . import _checks
 
 DEVICE_VARIABLE = "VICOURSE_DEVICE"
 SMOKE_VARIABLE = "VICOURSE_SMOKE"
+SEED_VARIABLE = "VICOURSE_SEED"
+SEED_STRIDE = 1_000_003  # a prime: seed + stride·offset collides with no chapter's other seed
 
 
 def _device_from_environment(wanted: str, need_float64: bool) -> torch.device:
@@ -73,11 +75,26 @@ def default_device(*, need_float64: bool = False) -> torch.device:
     return torch.device("cpu")
 
 
+def seed_offset() -> int:
+    """The run's seed offset: VICOURSE_SEED (an int ≥ 0), 0 where it is unset.
+
+    make_generator and seed_everything shift every seed by it, so one variable runs a whole
+    chapter on other draws, initial weights and batch orders (.ci/spread.py sets it); 0, the
+    published pages' setting, keeps every seed as the chapter writes it.
+    """
+    wanted = os.environ.get(SEED_VARIABLE, "").strip()
+    if not wanted:
+        return 0
+    if not wanted.isdigit():
+        _checks.fail(SEED_VARIABLE, "an int ≥ 0", repr(wanted), "unset it, or set e.g. 1")
+    return int(wanted)
+
+
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A torch.Generator on `device`, seeded with `seed`: pass it as `generator=` to samplers.
 
     The same seed gives different streams on different devices; compare statistics across
-    devices, not values.   Chapter: all.
+    devices, not values. VICOURSE_SEED=n shifts the seed (seed_offset).   Chapter: all.
     """
     expected, fix = "an int from 0 to 2**32 − 1", "pass e.g. seed=0"
     if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
@@ -87,19 +104,25 @@ def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Gener
     if not 0 <= seed < 2**32:
         _checks.fail("seed", expected, repr(seed), fix)
     generator = torch.Generator(device=_checks.device("device", device))
-    generator.manual_seed(int(seed))
+    generator.manual_seed(_shifted(seed))
     return generator
+
+
+def _shifted(seed: int) -> int:
+    return (int(seed) + SEED_STRIDE * seed_offset()) % 2**32
 
 
 def seed_everything(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """Seed Python's, NumPy's and torch's global generators; return make_generator(seed, device).
 
-    Chapter: all (so that a chapter's figures are the same on every run).
+    Also the networks' initial weights: torch's global generator. VICOURSE_SEED=n shifts the
+    seed (seed_offset).   Chapter: all (so that a chapter's figures are the same on every run).
     """
     generator = make_generator(seed, device)  # checks the seed
-    random.seed(int(seed))
-    np.random.seed(int(seed))
-    torch.manual_seed(int(seed))
+    shifted = _shifted(seed)
+    random.seed(shifted)
+    np.random.seed(shifted)
+    torch.manual_seed(shifted)
     return generator
 
 
