@@ -53,7 +53,7 @@ PATHS = {
 }
 
 # Defined in the copy's first cell: the record every rewritten assert calls.
-RECORDER = r'''
+RECORDER = r"""
 def __spread_record(cell, line, text, thunks, ops):
     import json, operator
     compare = {"Lt": operator.lt, "LtE": operator.le, "Gt": operator.gt, "GtE": operator.ge,
@@ -97,7 +97,7 @@ def __spread_record(cell, line, text, thunks, ops):
     with open(__SPREAD_OUT, "a") as out:
         out.write(json.dumps({"cell": cell, "line": line, "text": text, "ok": ok,
                               "values": values}) + "\n")
-'''
+"""
 
 
 class _Asserts(ast.NodeTransformer):
@@ -108,9 +108,11 @@ class _Asserts(ast.NodeTransformer):
         self.cell, self.source = cell, source
 
     def visit_Assert(self, node: ast.Assert):
-        tests = node.test.values if isinstance(node.test, ast.BoolOp) and isinstance(
-            node.test.op, ast.And
-        ) else [node.test]
+        tests = (
+            node.test.values
+            if isinstance(node.test, ast.BoolOp) and isinstance(node.test.op, ast.And)
+            else [node.test]
+        )
         calls = []
         for test in tests:
             if isinstance(test, ast.Compare):
@@ -118,14 +120,19 @@ class _Asserts(ast.NodeTransformer):
                 ops = [type(op).__name__ for op in test.ops]
             else:
                 operands, ops = [test], []
-            thunks = [ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=o)
-                      for o in operands]
+            thunks = [
+                ast.Lambda(args=ast.arguments([], [], None, [], [], None, []), body=o)
+                for o in operands
+            ]
             call = ast.Call(
                 func=ast.Name("__spread_record", ast.Load()),
-                args=[ast.Constant(self.cell), ast.Constant(node.lineno),
-                      ast.Constant(ast.get_source_segment(self.source, test) or ast.unparse(test)),
-                      ast.List(thunks, ast.Load()), ast.List([ast.Constant(o) for o in ops],
-                                                             ast.Load())],
+                args=[
+                    ast.Constant(self.cell),
+                    ast.Constant(node.lineno),
+                    ast.Constant(ast.get_source_segment(self.source, test) or ast.unparse(test)),
+                    ast.List(thunks, ast.Load()),
+                    ast.List([ast.Constant(o) for o in ops], ast.Load()),
+                ],
                 keywords=[],
             )
             calls.append(ast.Expr(call))
@@ -173,7 +180,9 @@ def run(chapter: Path, seed: int, path: str, folder: Path, timeout: int) -> dict
     env = {**os.environ, **PATHS[path], "VICOURSE_SEED": str(seed)}
     done = subprocess.run(
         [sys.executable, "-c", RUN_ONE, str(copy), str(chapter.parent), str(timeout)],
-        env=env, capture_output=True, text=True,
+        env=env,
+        capture_output=True,
+        text=True,
     )
     lines = records.read_text().splitlines() if records.exists() else []
     error = done.stderr.strip()[-1500:] if done.returncode else ""
@@ -198,8 +207,9 @@ def table(chapter: Path, runs: list[dict]) -> tuple[list[str], bool]:
     for r in runs:
         if r["error"]:
             clean = False
-            lines.append(f"  ERROR seed {r['seed']} {r['path']}:\n    "
-                         + r["error"].replace("\n", "\n    "))
+            lines.append(
+                f"  ERROR seed {r['seed']} {r['path']}:\n    " + r["error"].replace("\n", "\n    ")
+            )
     for (cell, line, text, nth), recs in sorted(keyed.items(), key=lambda kv: kv[0][:2]):
         passed = sum(rec["ok"] for rec in recs)
         clean &= passed == len(runs)

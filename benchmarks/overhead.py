@@ -693,7 +693,11 @@ def main(argv: list[str] | None = None) -> dict:
     args = parser.parse_args(argv)
     repeats = 3 if args.quick else max(1, args.repeats)
     inner, fit_repeats, num_steps = (5, 1, 40) if args.quick else (100, max(1, repeats // 4), 800)
-    print(f"vicourse {vicourse.__version__} from {package_dir()}")
+    # which copy is measured, in words of fixed width (a path's length depends on the checkout)
+    here = package_dir() == Path(__file__).resolve().parents[1] / "vicourse"
+    print(
+        f"vicourse {vicourse.__version__}, " + ("this checkout's" if here else "an installed copy")
+    )
     print(f"python {sys.version.split()[0]}, torch {torch.__version__}" + (" (quick)" * args.quick))
     results = {}
     results.update(report_sizes())

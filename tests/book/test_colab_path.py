@@ -1,7 +1,10 @@
 """The Colab path, simulated: a fresh virtual environment holding what Colab preinstalls, at the
 oldest versions this package declares (and ipywidgets 7.7.1, Colab's), gets vicourse installed
 the way a chapter's first cell installs it (pip, with dependency resolution, from the checkout
-instead of GitHub). Nothing preinstalled may change; then every chapter runs top to bottom.
+instead of GitHub). Nothing preinstalled may change; then every chapter runs top to bottom, on
+another float path than the site build's (.ci/spread.py's "avx2": ATen's AVX2 kernels, MKL's and
+oneDNN's processor-independent paths, two threads), so that every CI run proves each chapter's
+asserts on two sets of CPU kernels.
 
 torch is the exception to "oldest": only this machine's CPU build (torch==2.13.0, as .ci/run
 installs) can be had without downloading a CUDA build of several GB, so the torch floor itself is
@@ -23,6 +26,7 @@ from conftest import ROOT, copy_of_the_working_tree, load_tool, require
 from packaging.version import Version
 
 gradescope = load_tool("gradescope")  # its watchdog: run_patiently
+FLOAT_PATH = load_tool("spread").PATHS["avx2"]  # not the site build's kernels
 COLAB_PINS = {"ipywidgets": "7.7.1"}  # Colab's, newer than the floor we declare
 # Colab runs notebooks with its own IPython and ipykernel (old ones: matplotlib 3.7 cannot run
 # under IPython 9, which dropped pylabtools.backend2gui); nbclient executes the chapters here.
@@ -111,9 +115,11 @@ def test_colab_like_environment_runs_every_chapter(tmp_path):
 
     start = time.perf_counter()
     env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "MPLBACKEND": "Agg"}
+    env.update(FLOAT_PATH)
     env.pop("PYTHONPATH", None)
     chapters = sorted((checkout / "book").glob("[0-9][0-9]_*.ipynb"))
     times = {path.name: run_chapter(python, path, env, tmp_path) for path in chapters}
     listed = re.findall(r"file: book/(\d\d_\w+)", (ROOT / "_toc.yml").read_text())
     assert sorted(times) == [f"{name}.ipynb" for name in listed], times  # every chapter ran
-    print(f"Colab-like ({pins}): chapters ran in {time.perf_counter() - start:.0f} s: {times}")
+    print(f"Colab-like ({pins}), float path {FLOAT_PATH}:")
+    print(f"chapters ran in {time.perf_counter() - start:.0f} s: {times}")

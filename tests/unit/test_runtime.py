@@ -66,6 +66,31 @@ def test_seed_everything_seeds_global_torch():
     torch.testing.assert_close(a, torch.rand(3))
 
 
+def test_seed_offset_shifts_every_seed_and_zero_keeps_them(monkeypatch):
+    monkeypatch.delenv("VICOURSE_SEED", raising=False)
+    plain = torch.rand(4, generator=vicourse.make_generator(3))
+    monkeypatch.setenv("VICOURSE_SEED", "0")
+    assert torch.equal(torch.rand(4, generator=vicourse.make_generator(3)), plain)
+    monkeypatch.setenv("VICOURSE_SEED", "2")
+    assert runtime.seed_offset() == 2
+    shifted = torch.rand(4, generator=vicourse.make_generator(3))
+    assert not torch.equal(shifted, plain)
+    # the shift is seed + stride · offset: the same stream as the unshifted seed it names
+    expected = torch.rand(4, generator=torch.Generator().manual_seed(3 + 2 * runtime.SEED_STRIDE))
+    assert torch.equal(shifted, expected)
+    vicourse.seed_everything(3)  # the networks' weights follow it too
+    weights = torch.rand(4)
+    torch.manual_seed(3 + 2 * runtime.SEED_STRIDE)
+    assert torch.equal(weights, torch.rand(4))
+
+
+@pytest.mark.parametrize("value", ["-1", "one", "1.5"])
+def test_seed_offset_rejects_nonsense(monkeypatch, value):
+    monkeypatch.setenv("VICOURSE_SEED", value)
+    with pytest.raises(vicourse.ArgumentError, match=r"VICOURSE_SEED.*int ≥ 0.*unset it"):
+        vicourse.make_generator(0)
+
+
 def test_smoke_switch(monkeypatch):
     monkeypatch.delenv("VICOURSE_SMOKE", raising=False)
     assert not runtime.smoke()
