@@ -24,6 +24,7 @@ import ast
 import itertools
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -185,7 +186,7 @@ def run(chapter: Path, seed: int, path: str, folder: Path, timeout: int) -> dict
         text=True,
     )
     lines = records.read_text().splitlines() if records.exists() else []
-    error = done.stderr.strip()[-1500:] if done.returncode else ""
+    error = re.sub(r"\x1b\[[0-9;]*m", "", done.stderr).strip()[-1500:] if done.returncode else ""
     print(f"  {chapter.name} seed {seed} {path}: {'error' if error else 'ran'}", flush=True)
     return {"seed": seed, "path": path, "records": [json.loads(x) for x in lines], "error": error}
 
@@ -213,9 +214,11 @@ def table(chapter: Path, runs: list[dict]) -> tuple[list[str], bool]:
     for (cell, line, text, nth), recs in sorted(keyed.items(), key=lambda kv: kv[0][:2]):
         passed = sum(rec["ok"] for rec in recs)
         clean &= passed == len(runs)
-        mark = "" if passed == len(runs) else "  <-- FAILS"
+        mark = "" if passed == len(recs) else "  <-- FAILS"
+        # a run that stopped on an error before this assert did not reach it
+        unreached = f", {len(runs) - len(recs)} did not reach it" if len(recs) < len(runs) else ""
         where = f"cell {cell} line {line}" + (f" (#{nth})" if nth > 1 else "")
-        lines.append(f"  {where}: {text[:150]}   [{passed}/{len(runs)} pass]{mark}")
+        lines.append(f"  {where}: {text[:150]}   [{passed}/{len(runs)} pass{unreached}]{mark}")
         width = max(len(rec["values"]) for rec in recs)
         parts = []
         for i in range(width):

@@ -47,7 +47,7 @@ def test_every_assert_is_recorded_across_seeds_and_failures_are_named(chapter, c
     out = capsys.readouterr().out
     assert status == 1  # one assert fails
     rows = {
-        m[0]: m[1] for m in re.findall(r"(cell \d line \d+(?: \(#2\))?): .*\[(\d/\d) pass\]", out)
+        m[0]: m[1] for m in re.findall(r"(cell \d line \d+(?: \(#2\))?): .*\[(\d/\d) pass", out)
     }
     assert rows == {
         "cell 0 line 8": "2/2",  # both operands of `and`, each a row of its own
