@@ -13,8 +13,11 @@ density of y, the concrete distribution, is
     log q(y) = log (C − 1)! + (C − 1) log τ + Σ_c (logits_c − (τ + 1) log y_c)
                − C logsumexp_c(logits_c − τ log y_c).
 
-StraightThroughCategorical's draws are the one-hot vectors of argmax y, with y's gradient: f
-sees only exact categorical draws, and the gradient is biased by the difference.
+StraightThroughCategorical's draws are the one-hot vectors h of argmax y, exact categorical
+draws; the backward pass uses the relaxed draw's Jacobian with f's gradient taken at the
+discrete draw, J_y(logits)ᵀ ∇f(h), where the relaxation's is J_y(logits)ᵀ ∇f(y). The two agree
+only for an f linear in the draw, and both are biased (straight-through: Bengio, Léonard and
+Courville, 2013).
 Shapes: logits (N, C); rsample (S, N, C); log_prob (S, N, C) -> (S, N).
 Chapter 11, "Discrete latent variables" (book/11_discrete_latents.ipynb).
 """
@@ -109,8 +112,9 @@ class RelaxedCategorical(Family):
 
 
 class StraightThroughCategorical(RelaxedCategorical):
-    """Straight-through Gumbel-softmax: each draw is the one-hot vector of argmax y, an exact
-    categorical draw, and its gradient is that of the relaxed y (biased).
+    """Straight-through Gumbel-softmax: each draw is the one-hot vector h of argmax y, an exact
+    categorical draw, whose Jacobian in the logits is the relaxed y's: f's gradient is taken at
+    h and passed back through y's Jacobian (biased, unless f is linear in the draw).
 
     Shapes: rsample (S, N, C) one-hot vectors.   Chapter: 11.
     """
