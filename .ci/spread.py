@@ -74,7 +74,7 @@ def __spread_record(cell, line, text, thunks, ops):
         except ImportError:
             pass
         if isinstance(value, bool):
-            return None
+            return [float(value), float(value)]
         try:
             number = float(value)
         except (TypeError, ValueError, OverflowError):
@@ -85,6 +85,8 @@ def __spread_record(cell, line, text, thunks, ops):
     try:
         left = thunks[0]()
         values.append(summary(left))
+        if not ops:  # a test that is not a comparison: its truth
+            ok = bool(left.all() if hasattr(left, "all") else left)
         for op, thunk in zip(ops, thunks[1:]):
             right = thunk()
             values.append(summary(right))

@@ -23,6 +23,7 @@ def once(v):
     return v
 assert 0 <= once(x.mean()) < 1 and x.max() < 2
 assert (x > 0).all()
+assert all(v < 0 for v in x.tolist()), "a test that is not a comparison can fail too"
 for k in range(2):
     assert k < 1, "fails on the second pass"
 """
@@ -45,18 +46,19 @@ def chapter(tmp_path):
 def test_every_assert_is_recorded_across_seeds_and_failures_are_named(chapter, capsys):
     status = spread.main([str(chapter), "--seeds", "0", "1", "--paths", "default", "--jobs", "2"])
     out = capsys.readouterr().out
-    assert status == 1  # one assert fails
+    assert status == 1  # two asserts fail
     rows = {
         m[0]: m[1] for m in re.findall(r"(cell \d line \d+(?: \(#2\))?): .*\[(\d/\d) pass", out)
     }
     assert rows == {
         "cell 0 line 8": "2/2",  # both operands of `and`, each a row of its own
         "cell 0 line 9": "2/2",
-        "cell 0 line 11": "2/2",
-        "cell 0 line 11 (#2)": "0/2",  # an assert in a loop: a row per pass
+        "cell 0 line 10": "0/2",  # a test that is not a comparison, by its truth
+        "cell 0 line 12": "2/2",
+        "cell 0 line 12 (#2)": "0/2",  # an assert in a loop: a row per pass
         "cell 1 line 1": "2/2",  # a chained comparison evaluates each operand once
     }
-    assert out.count("<-- FAILS") == 1
+    assert out.count("<-- FAILS") == 2
     # the seeds gave other draws: x.mean() is a range, the bounds are single numbers
     (mean_row,) = re.findall(r"0 <= once\(x.mean\(\)\) < 1 .*\n\s+operands.*: (.*)", out)
     low, high = re.match(r"0  \|  (\S+) \.\. (\S+)  \|  1", mean_row).groups()
