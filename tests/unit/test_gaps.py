@@ -5,6 +5,8 @@ minus the encoder's ELBO, and on a VAE (no exact log p(x)) the IWAE_k estimate m
 order encoder ELBO ≤ best ELBO ≤ log p(x), up to its Monte Carlo error. iwae_curve: exact at the
 posterior, a replay of IWAE_k on prefixes of one set of draws, below log p(x) on average."""
 
+import warnings
+
 import pytest
 import torch
 from conftest import gen
@@ -12,6 +14,7 @@ from test_models import linear_model
 
 import vicourse
 from vicourse import ArgumentError, GaussianEncoder, gaps
+from vicourse.gaps import TOLERANCE
 
 F64 = torch.float64
 
@@ -84,6 +87,8 @@ def test_bad_arguments_name_themselves():
         ("elbo_samples", 0),
         ("batch_size", -1),
         ("num_steps", "a"),
+        ("check_steps", -1),
+        ("check_steps", 1.5),
     ]:
         with pytest.raises((ArgumentError, TypeError), match=name):
             gaps(model, encoder, x, **{name: value})
@@ -106,3 +111,57 @@ def test_a_full_covariance_encoder_has_no_approximation_gap_on_the_linear_model(
     assert (found.amortization > 0.1).all()  # an untrained encoder: q = N(0, I)
     kl = torch.distributions.kl_divergence(found.best_q.to_torch(), model.posterior(x))
     assert kl.max() < 0.01, kl
+
+
+def test_a_fit_that_has_converged_passes_the_convergence_test(recwarn):
+    model = linear_model(d=5, k=2, seed=3)
+    _, x = model.sample(20, generator=gen(12))
+    encoder = GaussianEncoder.for_data(x, 2, hidden=()).double()  # untrained: q = N(0, I)
+    found = gaps(model, encoder, x, num_steps=1500, num_samples=16, lr=0.05, generator=gen(13))
+    assert not [w for w in recwarn if issubclass(w.category, RuntimeWarning)]
+    assert found.check_gain.shape == (20,)
+    # q* is within a hundredth of a nat of the best q, so further steps cannot gain more
+    assert found.check_gain.mean() < TOLERANCE
+
+
+def test_a_fit_stopped_early_warns_naming_num_steps_and_lr():
+    """An untrained encoder and a few small steps: q* is far from the best q, its
+    approximation gap far above the closed form; gaps says so, and how to fix it."""
+    model = linear_model(d=5, k=2, seed=3)
+    _, x = model.sample(20, generator=gen(12))
+    encoder = GaussianEncoder.for_data(x, 2, hidden=()).double()
+    with pytest.warns(RuntimeWarning, match=r"num_steps=20 with lr=0\.01.*larger num_steps"):
+        found = gaps(model, encoder, x, num_steps=20, num_samples=16, lr=0.01, generator=gen(13))
+    assert (found.approximation.mean() - model.mean_field_gap()) > 0.1
+    assert found.check_gain.mean() > TOLERANCE
+    # the test can be skipped: no warning, and no gain reported
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        skipped = gaps(model, encoder, x, num_steps=20, lr=0.01, check_steps=0, generator=gen(13))
+    assert (skipped.check_gain == 0).all()
+
+
+def test_on_a_vae_the_convergence_test_uses_the_monte_carlo_error():
+    """No closed form: the gain is measured from draws, and a converged fit's gain is within
+    a few Monte Carlo errors of 0, so it does not warn; an untrained encoder's q after 5
+    small steps does."""
+    torch.manual_seed(0)
+    x = (torch.rand(8, 6, generator=gen(3), dtype=F64) > 0.5).to(F64)
+    vae = vicourse.VAE.for_data(x, latent_dim=2, hidden=(8,))
+    vicourse.train(vae, x, epochs=30, batch_size=4, generator=gen(4), progress=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        gaps(vae, vae.encoder, x, num_steps=400, lr=0.05, iwae_samples=10, generator=gen(5))
+    untrained = vicourse.VAE.for_data(x, latent_dim=2, hidden=(8,))
+    with pytest.warns(RuntimeWarning, match=r"num_steps=5 with lr=0\.01"):
+        found = gaps(
+            untrained,
+            untrained.encoder,
+            x,
+            num_steps=5,
+            lr=0.01,
+            iwae_samples=10,
+            check_steps=200,
+            generator=gen(5),
+        )
+    assert found.check_gain.mean() > TOLERANCE
