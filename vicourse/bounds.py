@@ -133,7 +133,15 @@ def elbo_value(
         n = _checks_models.data(model, x).shape[0]
         _checks.generator(generator, x.device)
         _checks_models.q(model, q, n)
+    return elbo_and_variance(model, q, x, num_samples, generator)[0]
+
+
+def elbo_and_variance(model, q, x, num_samples, generator):
+    """elbo_value's body, unchecked, with the variance of the estimate (N,): 0 where the ELBO
+    is in closed form, else the variance of the mean of num_samples log weights."""
     with torch.no_grad(), TRUSTED:
         if isinstance(model, TractableModel) and isinstance(q, type(model.prior(1))):
-            return model.elbo_exact(q, x)
-        return elbo(log_weights(model, q, x, q.sample(num_samples, generator=generator)))
+            value = model.elbo_exact(q, x)
+            return value, torch.zeros_like(value)
+        log_w = log_weights(model, q, x, q.sample(num_samples, generator=generator))
+        return elbo(log_w), log_w.var(0) / num_samples

@@ -33,7 +33,7 @@ import torch
 
 from . import _checks, _checks_models
 from .amortized import _check_encoder, refine
-from .bounds import iwae, log_weights
+from .bounds import elbo_and_variance, iwae, log_weights
 from .contracts import LatentModel, TractableModel
 from .families import Family
 from .local_vi import fit_local
@@ -131,8 +131,8 @@ def _convergence_test(
         lr=lr,
         generator=generator,
     ).q
-    old, old_var = _elbo_and_variance(model, best, x, elbo_samples, generator)
-    new, new_var = _elbo_and_variance(model, further, x, elbo_samples, generator)
+    old, old_var = elbo_and_variance(model, best, x, elbo_samples, generator)
+    new, new_var = elbo_and_variance(model, further, x, elbo_samples, generator)
     gain = new - old
     mean = gain.mean().item()
     error = math.sqrt((old_var + new_var).sum().item()) / x.shape[0]
@@ -148,17 +148,6 @@ def _convergence_test(
             stacklevel=3,
         )
     return gain
-
-
-def _elbo_and_variance(model, q, x, num_samples, generator):
-    """The ELBO per x (N,) and the variance of that estimate (N,): exact (variance 0) where
-    the model has a closed form for q, else from num_samples draws."""
-    with torch.no_grad():
-        if isinstance(model, TractableModel) and isinstance(q, type(model.prior(1))):
-            value = model.elbo_exact(q, x)
-            return value, torch.zeros_like(value)
-        log_w = log_weights(model, q, x, q.sample(num_samples, generator=generator))
-        return log_w.mean(0), log_w.var(0) / num_samples
 
 
 def iwae_curve(
