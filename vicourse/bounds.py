@@ -25,11 +25,11 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks, _checks_models
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .contracts import LatentModel, TractableModel
 from .families import Family
-from .numerics import Estimate, check_log_w, log_mean_exp, monte_carlo
-from .validation import TRUSTED
+from .numerics import Estimate, log_mean_exp, monte_carlo
 
 __all__ = [
     "Estimate",
@@ -44,6 +44,15 @@ __all__ = [
 ]
 
 
+BOUND_ARGUMENTS = dict(
+    model=kinds.model(LatentModel, "use a vicourse model, e.g. GaussianMean"),
+    x=kinds.data_for(),
+    q=kinds.q_for(),
+    z=kinds.draws_for(),
+)
+
+
+@validated(**BOUND_ARGUMENTS)
 def log_weights(model: LatentModel, q: Family, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
     """log w = log p(x, z) − log q(z) at the given draws z (draw them from q).
 
@@ -51,19 +60,12 @@ def log_weights(model: LatentModel, q: Family, x: torch.Tensor, z: torch.Tensor)
     z = q.rsample(S) (the reparameterization of chapter 7).
     Shapes: x (N, D), q (N, K), z (S, N, K) -> (S, N).   Chapter: 3.
     """
-    if _checks.enabled:
-        n = _checks_models.model_q_x(
-            model, q, x, LatentModel, "use a vicourse model, e.g. GaussianMean"
-        )
-        _checks_models.draws(model, z, n)
-    with TRUSTED:
-        return model.log_joint(x, z) - q.log_prob(z)
+    return model.log_joint(x, z) - q.log_prob(z)
 
 
+@validated(log_w=kinds.log_w)
 def elbo(log_w: torch.Tensor) -> torch.Tensor:
     """The ELBO estimate E_q[log w] ≈ (1/S) Σ_s log w_s.   Shapes: (S, N) -> (N,).   Chapter: 3."""
-    if _checks.enabled:
-        check_log_w(log_w)
     return log_w.mean(0)
 
 
@@ -75,6 +77,7 @@ def iwae(log_w: torch.Tensor) -> torch.Tensor:
     return log_mean_exp(log_w)
 
 
+@validated(**BOUND_ARGUMENTS)
 def elbo_with_entropy(
     model: LatentModel, q: Family, x: torch.Tensor, z: torch.Tensor
 ) -> torch.Tensor:
@@ -83,15 +86,15 @@ def elbo_with_entropy(
     Same expectation as elbo(log_weights(...)); only the −E_q[log q] term is computed exactly.
     Shapes: z (S, N, K) -> (N,).   Chapter: 3.
     """
-    if _checks.enabled:
-        n = _checks_models.model_q_x(
-            model, q, x, LatentModel, "use a vicourse model, e.g. GaussianMean"
-        )
-        _checks_models.draws(model, z, n)
-    with TRUSTED:
-        return model.log_joint(x, z).mean(0) + q.entropy()
+    return model.log_joint(x, z).mean(0) + q.entropy()
 
 
+@validated(
+    model=kinds.model(LatentModel, "use a vicourse model, e.g. GaussianMean"),
+    x=kinds.data_for(),
+    num_samples=kinds.count,
+    generator=kinds.generator_for("x"),
+)
 def naive_log_marginal(
     model: LatentModel,
     x: torch.Tensor,
@@ -105,15 +108,18 @@ def naive_log_marginal(
     The same code as any importance-weighted estimate, with the prior as q: then
     w = p(x, z)/p(z) = p(x|z).   Shapes: x (N, D) -> (N,).   Chapter: 2.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, LatentModel, "use a vicourse model, e.g. GaussianMean")
-        _checks_models.data(model, x)
     prior = model.prior(x.shape[0])
     z = prior.sample(num_samples, generator=generator)  # (S, N, K)
-    with TRUSTED:
-        return log_mean_exp(log_weights(model, prior, x, z))
+    return log_mean_exp(log_weights(model, prior, x, z))
 
 
+@validated(
+    model=kinds.model(LatentModel),
+    num_samples=kinds.count,
+    x=kinds.data_for(),
+    generator=kinds.generator_for("x"),
+    q=kinds.q_for(),
+)
 def elbo_value(
     model: LatentModel,
     q: Family,
@@ -127,19 +133,13 @@ def elbo_value(
 
     No gradient.   Shapes: (N,).   Chapters: 3, 6.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, LatentModel, "use a vicourse model")
-        num_samples = _checks.positive_int("num_samples", num_samples)
-        n = _checks_models.data(model, x).shape[0]
-        _checks.generator(generator, x.device)
-        _checks_models.q(model, q, n)
     return elbo_and_variance(model, q, x, num_samples, generator)[0]
 
 
 def elbo_and_variance(model, q, x, num_samples, generator):
     """elbo_value's body, unchecked, with the variance of the estimate (N,): 0 where the ELBO
     is in closed form, else the variance of the mean of num_samples log weights."""
-    with torch.no_grad(), TRUSTED:
+    with torch.no_grad():
         if isinstance(model, TractableModel) and isinstance(q, type(model.prior(1))):
             value = model.elbo_exact(q, x)
             return value, torch.zeros_like(value)

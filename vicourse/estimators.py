@@ -22,15 +22,22 @@ from collections.abc import Callable
 
 import torch
 
-from . import _checks, _checks_models, _checks_values
+from . import _checks
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .bounds import log_weights
 from .contracts import LatentModel
 from .families import Family
 from .gaussian import DiagonalGaussian
 from .numerics import Estimate
-from .validation import TRUSTED
 
 
+@validated(
+    q=kinds.family(),
+    f=kinds.callback,
+    num_samples=kinds.draws_count(pathwise=True),
+    generator=kinds.generator_for("q"),
+)
 def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) -> Estimate:
     """The reparameterization (pathwise) estimator: draw z = q.rsample(S), differentiate f(z).
 
@@ -39,15 +46,17 @@ def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) ->
     this function with a RelaxedCategorical or StraightThroughCategorical q); not a
     Categorical.   Chapter: 7 (and 10, 11).
     """
-    if _checks.enabled:
-        _check_f(f)
-        num_samples = _check_draws(q, num_samples, generator, pathwise=True)
-    with TRUSTED:
-        z = q.rsample(num_samples, generator=generator)
-    values = _values(f, z, q)  # (S, N)
+    values = f(q.rsample(num_samples, generator=generator))  # (S, N)
     return Estimate(values.detach().mean(0), surrogate=values.mean(0))
 
 
+@validated(
+    q=kinds.family(),
+    f=kinds.callback,
+    num_samples=kinds.draws_count(pathwise=False),
+    generator=kinds.generator_for("q"),
+    baseline=kinds.baseline_for("q"),
+)
 def score_function(
     q: Family, f: Callable, num_samples: int = 1, *, baseline=None, generator=None
 ) -> Estimate:
@@ -63,20 +72,21 @@ def score_function(
 
     Works for any q, discrete ones included.   Chapter: 7.
     """
-    if _checks.enabled:
-        _check_f(f)
-        num_samples = _check_draws(q, num_samples, generator, pathwise=False)
-    with TRUSTED:
-        z = q.sample(num_samples, generator=generator)
-    values = _values(f, z, q)  # (S, N)
-    if _checks.enabled:
-        _check_baseline(baseline, values.shape[0], values.shape[1], values)
+    z = q.sample(num_samples, generator=generator)
+    values = f(z)  # (S, N)
     b = _baseline(baseline, values.detach())
-    with TRUSTED:
-        surrogate = values + (values.detach() - b) * q.log_prob(z)
+    surrogate = values + (values.detach() - b) * q.log_prob(z)
     return Estimate(values.detach().mean(0), surrogate=surrogate.mean(0))
 
 
+ELBO_ARGUMENTS = dict(model=kinds.model(LatentModel), x=kinds.data_for(), q=kinds.q_for())
+
+
+@validated(
+    **ELBO_ARGUMENTS,
+    num_samples=kinds.draws_count(pathwise=True),
+    generator=kinds.generator_for("q"),
+)
 def elbo_pathwise(
     model: LatentModel, q: Family, x: torch.Tensor, num_samples: int = 1, *, generator=None
 ) -> Estimate:
@@ -85,13 +95,15 @@ def elbo_pathwise(
     The surrogate's gradient reaches θ through log p_θ(x, z) (the notes' ∇θ log p_θ(x_i|z)) and
     φ through z and log q_φ.   Shapes: -> value, surrogate (N,).   Chapter: 5, 7.
     """
-    if _checks.enabled:
-        _checks_models.model_q_x(model, q, x, LatentModel)
-        num_samples = _check_draws(q, num_samples, generator, pathwise=True, q_checked=True)
-    with TRUSTED:
-        return pathwise(q, lambda z: log_weights(model, q, x, z), num_samples, generator=generator)
+    return pathwise(q, lambda z: log_weights(model, q, x, z), num_samples, generator=generator)
 
 
+@validated(
+    **ELBO_ARGUMENTS,
+    num_samples=kinds.draws_count(pathwise=False),
+    generator=kinds.generator_for("q"),
+    baseline=kinds.baseline_for("x"),
+)
 def elbo_score_function(
     model: LatentModel,
     q: Family,
@@ -103,66 +115,18 @@ def elbo_score_function(
 ) -> Estimate:
     """The ELBO and its score-function gradient: z = q.sample(S), f(z) = log w, no gradient
     through z. Works for discrete z (the mixture's labels).   Chapter: 5, 7."""
-    if _checks.enabled:
-        _checks_models.model_q_x(model, q, x, LatentModel)
-        num_samples = _check_draws(q, num_samples, generator, pathwise=False, q_checked=True)
-        _check_baseline(baseline, num_samples, x.shape[0], x)
-    with TRUSTED:
-        return score_function(
-            q,
-            lambda z: log_weights(model, q, x, z),
-            num_samples,
-            baseline=baseline,
-            generator=generator,
-        )
+    return score_function(
+        q,
+        lambda z: log_weights(model, q, x, z),
+        num_samples,
+        baseline=baseline,
+        generator=generator,
+    )
 
 
 def default_estimator(q: Family) -> Callable[..., Estimate]:
     """The estimator for a q: pathwise where it has rsample, else the score function."""
     return elbo_pathwise if q.has_rsample else elbo_score_function
-
-
-def _check_f(f) -> None:
-    if not callable(f):
-        _checks.fail(
-            "f",
-            "a function z -> f(z) of shape (S, N)",
-            _checks.describe_value(f),
-            "pass e.g. lambda z: z.square().sum(-1)",
-            kind=_checks.ArgumentTypeError,
-        )
-
-
-def _check_draws(q, num_samples, generator, *, pathwise: bool, q_checked=False) -> int:
-    """q is a Family (with rsample, for the pathwise estimator) and S a count. q_checked: the
-    caller has already checked that q is a Family (with _checks_models.q)."""
-    if not q_checked:
-        _checks.instance("q", q, Family, "build one with DiagonalGaussian(loc, log_scale)")
-    num_samples = _checks.positive_int("num_samples", num_samples)
-    if pathwise and not q.has_rsample:
-        _checks.fail(
-            "q",
-            "a family with rsample (a reparameterizable q)",
-            f"a {type(q).__name__}, which has none",
-            "use the score-function estimator",
-        )
-    _checks.generator(generator, next(iter(q.params().values())).device)
-    return num_samples
-
-
-def _values(f, z: torch.Tensor, q: Family) -> torch.Tensor:
-    values = f(z)
-    if _checks.enabled:
-        expected = z.shape[: 1 + len(q.batch_shape)]
-        if not isinstance(values, torch.Tensor) or values.shape != expected:
-            _checks.fail(
-                "f",
-                f"a function returning shape (S, N) = {tuple(expected)}",
-                f"one returning {_checks.describe_value(values)}",
-                "sum over the latent dimension K inside f",
-            )
-        _checks_values.finite("f(z)", values, bounded=False)
-    return values
 
 
 def _baseline(baseline, values: torch.Tensor) -> torch.Tensor | float:
@@ -177,39 +141,32 @@ def _baseline(baseline, values: torch.Tensor) -> torch.Tensor | float:
     return float(baseline)
 
 
-def _check_baseline(baseline, num_samples: int, n: int, like: torch.Tensor) -> None:
-    """None, a number, an (N,) tensor like the values of f, or 'leave-one-out' with S ≥ 2."""
-    if baseline is None:
-        return
-    if isinstance(baseline, str):
-        if baseline != "leave-one-out":
-            _checks.fail(
-                "baseline",
-                "None, a number, an (N,) tensor or 'leave-one-out'",
-                repr(baseline),
-                "pass baseline='leave-one-out'",
-            )
-        if num_samples < 2:
-            _checks.fail(
-                "num_samples",
-                "at least 2 with baseline='leave-one-out'",
-                str(num_samples),
-                "draw two or more samples",
-            )
-    elif isinstance(baseline, torch.Tensor):
-        _checks.like("baseline", baseline, "the samples", like)
-        if baseline.ndim > 1 or baseline.numel() not in (1, n):
-            _checks.fail(
-                "baseline",
-                f"a number or a tensor of shape (N,) = ({n},)",
-                str(tuple(baseline.shape)),
-                "one baseline per datapoint",
-            )
-        _checks_values.finite("baseline", baseline.detach(), bounded=False)
-    else:
-        _checks.real("baseline", baseline)
+def _estimator_check(name, estimator, args):
+    if estimator is not pathwise and estimator is not score_function:
+        _checks.fail(
+            "estimator",
+            "the function vicourse.pathwise or vicourse.score_function",
+            _checks.describe_value(estimator),
+            "pass the function itself, e.g. estimator=vicourse.score_function",
+            kind=_checks.ArgumentTypeError,
+        )
+    if estimator is pathwise and args["baseline"] is not None:
+        _checks.fail(
+            "baseline",
+            "None with estimator=pathwise",
+            repr(args["baseline"]),
+            "a baseline is for the score function: pass estimator=score_function",
+        )
+    return estimator
 
 
+@validated(  # f, num_samples, baseline and generator: checked by the estimator's own spec
+    trusted=False,
+    estimator=kinds.Kind("estimator_fn", _estimator_check),
+    loc=kinds.real,
+    scale=kinds.positive,
+    num_trials=kinds.count,
+)
 def gradient_samples(
     estimator: Callable[..., Estimate],
     loc: float,
@@ -232,25 +189,8 @@ def gradient_samples(
     Returns:
         two (T,) float64 tensors.   Chapter: 7 (and widgets.explore_gradients).
     """
-    if estimator is not pathwise and estimator is not score_function:
-        _checks.fail(
-            "estimator",
-            "the function vicourse.pathwise or vicourse.score_function",
-            _checks.describe_value(estimator),
-            "pass the function itself, e.g. estimator=vicourse.score_function",
-            kind=_checks.ArgumentTypeError,
-        )
-    if estimator is pathwise and baseline is not None:
-        _checks.fail(
-            "baseline",
-            "None with estimator=pathwise",
-            repr(baseline),
-            "a baseline is for the score function: pass estimator=score_function",
-        )
-    loc, scale = _checks.real("loc", loc), _checks.positive("scale", scale)
-    trials = _checks.positive_int("num_trials", num_trials)
     device = generator.device if isinstance(generator, torch.Generator) else "cpu"
-    mu = torch.full((trials, 1), loc, dtype=torch.float64, device=device, requires_grad=True)
+    mu = torch.full((num_trials, 1), loc, dtype=torch.float64, device=device, requires_grad=True)
     log_sigma = torch.full_like(mu, math.log(scale)).requires_grad_()  # in float64 throughout
     q = DiagonalGaussian(mu, log_sigma)
     options = {} if baseline is None else {"baseline": baseline}

@@ -15,7 +15,8 @@ from typing import NamedTuple
 
 import torch
 
-from . import _checks, _checks_values
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 
 HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
 
@@ -50,24 +51,16 @@ class Estimate(NamedTuple):
 MonteCarloEstimate = Estimate  # 0.2.0's name for the result of monte_carlo
 
 
+@validated(values=kinds.draws_of_values)
 def monte_carlo(values: torch.Tensor) -> Estimate:
     """The mean over the S draws of `values` and its standard error std/√S.
 
     Shapes: (S, N) -> (N,), (N,).   Chapter: 4.
     """
-    if _checks.enabled:
-        _checks.tensor("values", values)
-        if values.ndim < 1 or values.shape[0] < 2:
-            _checks.fail(
-                "values",
-                "of shape (S, ...) with S ≥ 2 draws first",
-                str(tuple(values.shape)),
-                "a standard error needs at least two draws",
-            )
-        _checks_values.finite("values", values, bounded=False)
     return Estimate(values.mean(0), values.std(0) / math.sqrt(values.shape[0]))
 
 
+@validated(log_w=kinds.log_w)
 def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
     """log (1/S) Σ_s w_s, computed stably as logsumexp − log S.
 
@@ -75,19 +68,4 @@ def log_mean_exp(log_w: torch.Tensor) -> torch.Tensor:
     importance-weighted bound, IWAE_S ≥ ELBO. With q = p(z) it is chapter 2's naive estimate.
     Shapes: (S, N) -> (N,).   Chapter: 3.
     """
-    if _checks.enabled:
-        check_log_w(log_w)
     return log_w.logsumexp(0) - math.log(log_w.shape[0])
-
-
-def check_log_w(log_w: torch.Tensor) -> torch.Tensor:
-    """log w is (S, N) with S ≥ 1 draws, finite."""
-    _checks.tensor("log_w", log_w, ndim=2, shape_hint="(S, N)", fix="pass log_weights(...)")
-    if log_w.shape[0] == 0:
-        _checks.fail(
-            "log_w",
-            "of shape (S, N) with S ≥ 1 draws",
-            str(tuple(log_w.shape)),
-            "draw at least one sample",
-        )
-    return _checks_values.finite("log_w", log_w, bounded=False)
