@@ -10,8 +10,8 @@ from __future__ import annotations
 import torch
 
 from . import _checks, _checks_models, _checks_values
-from ._checks_spec import Kind, optional
 from . import families as _families  # a module: families.py declares its kinds from here
+from ._checks_spec import Kind, optional
 
 __all__ = ["Kind", "optional"]
 
