@@ -232,9 +232,9 @@ def calls_checks(node: ast.AST, aliases: set[str], functions: set[str]) -> bool:
     return False
 
 
-def check_lines(tree: ast.Module, module: str) -> set[int]:
+def check_lines(tree: ast.Module, module: str, *, by_name: bool = True) -> set[int]:
     """The lines taken by the rules of the docstring's point 2 (before intersecting with the
-    code lines)."""
+    code lines); by_name=False leaves out the rule that takes a check-named function whole."""
     aliases, functions = check_bindings(tree, module)
     lines: set[int] = set()
 
@@ -251,8 +251,10 @@ def check_lines(tree: ast.Module, module: str) -> set[int]:
 
     def visit(stmts: list) -> None:
         for stmt in stmts:
-            if isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef) and is_check_name(
-                stmt.name
+            if (
+                by_name
+                and isinstance(stmt, ast.FunctionDef | ast.AsyncFunctionDef)
+                and is_check_name(stmt.name)
             ):
                 lines.update(span(stmt))
             elif isinstance(stmt, ast.If) and checking(stmt):
@@ -303,6 +305,88 @@ def report_share() -> dict:
     share = 100 * checked / total
     print(f"code lines: {total}; check lines: {checked}; check share: {share:.1f}%")
     return {"code_lines": total, "check_lines": checked, "share": share}
+
+
+# 6. Check lines in the bodies of the math modules' public functions.
+
+MATH_MODULES = (
+    "numerics families gaussian categorical relaxed fullcov flows contracts models mixture "
+    "bernoulli_mixture mle bounds kl estimators local_vi nets amortized vae trainer checkpoints "
+    "gaps snr"
+).split()
+
+
+def public_functions(tree: ast.Module):
+    """Top-level functions and the methods of top-level classes whose names do not start with
+    an underscore, plus constructors (__init__)."""
+    for node in tree.body:
+        members = node.body if isinstance(node, ast.ClassDef) else [node]
+        prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
+        for fn in members:
+            if isinstance(fn, ast.FunctionDef | ast.AsyncFunctionDef) and (
+                not fn.name.startswith("_") or fn.name == "__init__"
+            ):
+                yield prefix + fn.name, fn
+
+
+def switch_uses(tree: ast.Module) -> tuple[int, int]:
+    """`if ….enabled:` blocks on a check module, and lines naming TRUSTED."""
+    blocks = trusted = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If):
+            tests = [n for n in ast.walk(node.test) if isinstance(n, ast.Attribute)]
+            blocks += any(
+                t.attr == "enabled"
+                and isinstance(t.value, ast.Name)
+                and t.value.id.startswith(CHECK_FILE_PREFIX)
+                for t in tests
+            )
+    lines = {n.lineno for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "TRUSTED"}
+    trusted = len(lines)
+    return blocks, trusted
+
+
+def body_checks() -> dict:
+    """Per public function of the math modules, its body's check lines (docstring and
+    decorators excluded; the rules of point 2, less the one that counts a function named
+    check* whole)."""
+    counts, blocks, trusted = {}, 0, 0
+    for name in MATH_MODULES:
+        path = modules().get(name)
+        if path is None:
+            continue
+        source = path.read_text(encoding="utf-8")
+        tree = ast.parse(source)
+        checks = code_lines(source, tree) & check_lines(tree, name, by_name=False)
+        for qualname, fn in public_functions(tree):
+            body = set(range(fn.body[0].lineno, fn.end_lineno + 1))
+            counts[f"{name}.{qualname}"] = len(body & checks)
+        b, t = switch_uses(tree)
+        blocks, trusted = blocks + b, trusted + t
+    return {"bodies": counts, "enabled_blocks": blocks, "trusted_lines": trusted}
+
+
+def report_bodies() -> dict:
+    heading("6. check lines in the bodies of the math modules' public functions")
+    result = body_checks()
+    counts = result["bodies"]
+    lean = sum(c <= 2 for c in counts.values())
+    heavy = {k: c for k, c in sorted(counts.items(), key=lambda kv: -kv[1]) if c > 2}
+    if heavy:
+        wrapped("over two: " + ", ".join(f"{k} {c}" for k, c in heavy.items()), indent="")
+    share = 100 * lean / max(1, len(counts))
+    print(
+        f"{lean} of {len(counts)} public functions ({share:.0f}%) have at most two check lines "
+        f"in their body; `if _checks.enabled:` blocks: {result['enabled_blocks']}; "
+        f"TRUSTED lines: {result['trusted_lines']}"
+    )
+    return {
+        "public_functions": len(counts),
+        "lean_bodies": lean,
+        "lean_share": share,
+        "enabled_blocks": result["enabled_blocks"],
+        "trusted_lines": result["trusted_lines"],
+    }
 
 
 # 3. Check calls per call.
@@ -709,6 +793,7 @@ def main(argv: list[str] | None = None) -> dict:
     finally:
         torch.set_num_threads(threads)
     results.update(report_imports())
+    results.update(report_bodies())
     heading("summary")
     r = results
     print(
@@ -723,6 +808,11 @@ def main(argv: list[str] | None = None) -> dict:
         f"(a)/(b): {r['ratio_float32']:.2f}x float32, {r['ratio_float64']:.2f}x float64; "
         f"fit_local {r['fit_local']:.3f} s vs plain loop {r['plain']:.3f} s "
         f"({num_steps} steps): {r['fit_ratio']:.2f}x"
+    )
+    print(
+        f"public bodies with at most two check lines: {r['lean_bodies']} of "
+        f"{r['public_functions']} ({r['lean_share']:.0f}%); `if _checks.enabled:` blocks "
+        f"{r['enabled_blocks']}, TRUSTED lines {r['trusted_lines']} (math modules)"
     )
     if "ratio_off_float32" in r:
         print(

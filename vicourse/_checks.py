@@ -5,14 +5,12 @@ Every error names the argument, what was expected, what came, and the fix, and i
 `ArgumentError` (a ValueError) or an `ArgumentTypeError` (also a TypeError), so a caller can
 catch either the project's type or Python's.
 
-Validate once, where the user's call enters: a public function checks its arguments when
-`enabled` is True (validation.py sets it), then computes with the checks off.
-
-The checks live in three files: this one (the errors, the switch, and checks of types, shapes,
-dtypes, devices and Python numbers, which never read a tensor's values); `_checks_values.py`
-(finite, positive, in range: they read the values, which on a GPU waits for the device, so they
-run in constructors and entry points only); `_checks_models.py` (data, latent draws and q for a
-given model).
+Validate once, where the user's call enters: a public function declares its arguments' kinds
+with `@validated` (_checks_spec.py, the kinds in _checks_kinds.py), which checks them when
+`enabled` is True and runs the body with the checks off. The checks live in this file (the
+errors, the switch, types, shapes, dtypes, devices and Python numbers, never a tensor's
+values), `_checks_values.py` (finite, positive, in range: they read values, a sync on a GPU)
+and `_checks_models.py` (data, latent draws and q for a given model).
 """
 
 from __future__ import annotations

@@ -31,6 +31,7 @@ from vicourse import (
     LinearGaussian,
     plots,
 )
+from vicourse._checks_spec import specs_of
 from vicourse.estimators import gradient_samples
 
 DTYPE = torch.float64  # of the valid cases; test_every_valid_case_works_in_float32 sets float32
@@ -100,11 +101,21 @@ def x1(n=3):
 
 @dataclass
 class Case:
-    """A public callable, a factory of valid arguments, and each argument's kind."""
+    """A public callable and a factory of valid arguments. Each argument's kind comes from the
+    callable's spec (`@validated`, vicourse/_checks_spec.py); `kinds` is for the callables that
+    have none (the plots, which a learner does not call)."""
 
     call: object
     valid: object  # () -> dict of keyword arguments
-    kinds: dict = field(default_factory=dict)
+    hand_kinds: dict = field(default_factory=dict)
+
+    @property
+    def kinds(self) -> dict:
+        target = getattr(self.call, "target", None)
+        specs = specs_of(target() if target else self.call)
+        if specs is None:
+            return self.hand_kinds
+        return {arg: specs[arg].name for arg in self.valid() if arg in specs}
 
 
 def method(factory, name):
@@ -114,6 +125,7 @@ def method(factory, name):
         return getattr(factory(), name)(**kwargs)
 
     call.__name__ = f"{factory.__name__}().{name}"
+    call.target = lambda: getattr(type(factory()), name)
     return call
 
 
@@ -623,7 +635,7 @@ CASES["gaps"] = Case(  # amortization_gap's arguments, and the IWAE_k estimate's
         "check_steps": 0,  # two steps do not converge: the default test warns
     },
     {
-        **CASES["amortization_gap"].kinds,
+        **CASES["amortization_gap"].hand_kinds,
         "elbo_samples": "count",
         "iwae_samples": "count",
         "batch_size": "count",
@@ -787,6 +799,10 @@ OPTIONAL = {
 
 def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
     """(description, malformed value, must it raise?) for one argument of `kind`."""
+    if kind == "unchecked":  # declared as taking any value
+        return []
+    if kind in ("q", "optional_q") and isinstance(value, vicourse.Categorical):
+        kind = kind.replace("q", "categorical")
     cases = [
         ("None", None, kind not in OPTIONAL),
         ("a string", "text", True),
