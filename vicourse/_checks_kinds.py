@@ -132,6 +132,23 @@ def family(fix: str = "build one with DiagonalGaussian(loc, log_scale)") -> Kind
     )
 
 
+def scored_family_check(name, value, args):
+    """A Family with a log density at its own draws: the score function weighs by log q(z)."""
+    fix = "build one with DiagonalGaussian(loc, log_scale)"
+    _checks.instance(name, value, _families.Family, fix)
+    if not getattr(value, "has_density", True):
+        _checks.fail(
+            name,
+            "a family with a density at its draws (the score function weighs them by log q)",
+            f"a {type(value).__name__}, whose one-hot draws have none",
+            "use Categorical(q.logits) for the score function, or pathwise with this q",
+        )
+    return value
+
+
+scored_family = Kind("any_q", scored_family_check)
+
+
 def draws_count(q_arg: str = "q", *, pathwise: bool) -> Kind:
     """num_samples for draws from the q in `q_arg` (which must have rsample if pathwise)."""
 
@@ -172,6 +189,14 @@ def callback_check(name, value, args):
                 f"a function returning shape (S, N) = {tuple(expected)}",
                 f"one returning {_checks.describe_value(values)}",
                 "sum over the latent dimension K inside f",
+            )
+        like = next(iter(q.params().values()))
+        if values.dtype != like.dtype:  # an int f breaks the mean; a float32 one loses q's float64
+            _checks.fail(
+                "f",
+                f"a function returning {like.dtype} values, like q",
+                f"one returning {values.dtype}",
+                f"compute f in q's dtype, e.g. return values.to({like.dtype})",
             )
         _checks_values.finite("f(z)", values, bounded=False)
         return values

@@ -51,7 +51,7 @@ def pathwise(q: Family, f: Callable, num_samples: int = 1, *, generator=None) ->
 
 
 @validated(
-    q=kinds.family(),
+    q=kinds.scored_family,
     f=kinds.callback,
     num_samples=kinds.draws_count(pathwise=False),
     generator=kinds.generator_for("q"),
