@@ -24,7 +24,8 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from . import _checks
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 
 
 class Images(NamedTuple):
@@ -41,6 +42,16 @@ class DataUnavailable(RuntimeError):
     """The data cannot be had here (no network, no torchvision); the message says what to do."""
 
 
+@validated(
+    name=kinds.choice_of(
+        ("digits", "mnist5k", "mnist"),
+        "'digits', 'mnist5k' or 'mnist'",
+        "pass name='digits' or name='mnist5k' (both offline)",
+    ),
+    device=kinds.device,
+    dtype=kinds.dtype,
+    root=kinds.folder,
+)
 def load_images(
     name: str = "digits",
     *,
@@ -61,14 +72,6 @@ def load_images(
 
     Chapter: 8.
     """
-    if name not in ("digits", "mnist5k", "mnist"):
-        _checks.fail(
-            "name",
-            "'digits', 'mnist5k' or 'mnist'",
-            repr(name),
-            "pass name='digits' or name='mnist5k' (both offline)",
-        )
-    device, dtype = _checks.device("device", device), _checks.dtype("dtype", dtype)
     if name in ("digits", "mnist5k"):
         from sklearn.model_selection import train_test_split
 

@@ -24,12 +24,17 @@ import numbers
 import textwrap
 from collections.abc import Callable
 
+import numpy as np
 import torch
 
-from . import _checks
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .exercise_cases import DTYPE, EXERCISES, Case, Exercise, Shown, weighted_sum  # noqa: F401
 
 RTOL, ATOL = 1e-6, 1e-9
+# An answer in float32 (a learner's .float()) is held to what float32 can carry: about 100 and
+# 10 of its rounding units (1.2e-7). A float64 answer is held to RTOL and ATOL.
+RTOL32, ATOL32 = 100 * torch.finfo(torch.float32).eps, 10 * torch.finfo(torch.float32).eps
 
 
 class ExerciseFailed(AssertionError):
@@ -57,7 +62,7 @@ def _as_tuple(value) -> tuple:
     return value if isinstance(value, tuple | list) else (value,)
 
 
-def _differs(expected: torch.Tensor, got) -> str | None:
+def _differs(expected: torch.Tensor, got, tolerance=(RTOL, ATOL)) -> str | None:
     """Why `got` is not `expected` (shape, kind or values), or None when they agree."""
     if got is None or got is Ellipsis:
         return "is None: the body is still the stub (replace the ...)"
@@ -65,14 +70,47 @@ def _differs(expected: torch.Tensor, got) -> str | None:
         return f"is a {type(got).__name__}, not a torch tensor"
     if got.shape != expected.shape:
         return f"has shape {tuple(got.shape)}, expected {tuple(expected.shape)}"
-    got = got.detach().to(DTYPE)
-    if torch.allclose(got, expected.detach(), rtol=RTOL, atol=ATOL, equal_nan=False):
+    rtol, atol = tolerance
+    got = got.detach().to("cpu", DTYPE)
+    if torch.allclose(got, expected.detach(), rtol=rtol, atol=atol, equal_nan=False):
         return None
-    bad = ~torch.isclose(got, expected.detach(), rtol=RTOL, atol=ATOL)
+    bad = ~torch.isclose(got, expected.detach(), rtol=rtol, atol=atol)
     where = tuple(int(i) for i in bad.nonzero()[0]) if bad.dim() else ()
     e, o = expected.detach()[where].item(), got[where].item()
     at = f" at index {where}" if where else ""
     return f"is {o:.8g}{at}, expected {e:.8g}"
+
+
+def _unreadable(value) -> str | None:
+    """Why a returned tensor has no real values to compare (complex, meta), or None."""
+    if isinstance(value, torch.Tensor) and value.is_complex():
+        return f"is a complex tensor ({value.dtype}); the answer is real"
+    if isinstance(value, torch.Tensor) and value.device.type == "meta":
+        return "is a tensor on the meta device, which holds no values"
+    return None
+
+
+def _tolerance(got: tuple) -> tuple[float, float]:
+    """RTOL and ATOL; RTOL32 and ATOL32 where an output is in a less precise float than float64."""
+    eps = torch.finfo(DTYPE).eps
+    low = any(
+        isinstance(o, torch.Tensor) and o.is_floating_point() and torch.finfo(o.dtype).eps > eps
+        for o in got
+    )
+    return (RTOL32, ATOL32) if low else (RTOL, ATOL)
+
+
+def _gradient(got: tuple, wrt: str, inputs: dict) -> torch.Tensor | str:
+    """d weighted_sum(got) / d inputs[wrt], or why it cannot be had."""
+    try:
+        grad = torch.autograd.grad(weighted_sum(got), inputs[wrt], allow_unused=True)[0]
+    except RuntimeError as error:  # e.g. fn called .backward() on its result: the graph is gone
+        torch_says = str(error).split(". ")[0].splitlines()[0]
+        return (
+            f"its gradient with respect to {wrt} cannot be computed (torch: {torch_says}); "
+            "return the result without calling .backward() on it"
+        )
+    return torch.zeros_like(inputs[wrt]) if grad is None else grad
 
 
 def _compare_case(exercise: Exercise, fn: Callable, case: Case) -> str | None:
@@ -93,12 +131,12 @@ def _compare_case(exercise: Exercise, fn: Callable, case: Case) -> str | None:
     got = _as_tuple(got)
     if len(got) != len(expected):
         return f"it returned {len(got)} value(s), expected {len(expected)}"
-    if exercise.compare_value:
-        for i, (e, o) in enumerate(zip(expected, got, strict=True)):
-            why = _differs(e, o)
-            if why:
-                part = f"value {i + 1} of {len(expected)}" if len(expected) > 1 else "result"
-                return f"its {part} {why}"
+    tolerance = _tolerance(got)
+    for i, (e, o) in enumerate(zip(expected, got, strict=True)):
+        why = _unreadable(o) or (_differs(e, o, tolerance) if exercise.compare_value else None)
+        if why:
+            part = f"value {i + 1} of {len(expected)}" if len(expected) > 1 else "result"
+            return f"its {part} {why}"
     for name in exercise.grad_wrt:
         e_grad = case.gradients[name]
         if not all(isinstance(o, torch.Tensor) and o.requires_grad for o in got):
@@ -108,30 +146,16 @@ def _compare_case(exercise: Exercise, fn: Callable, case: Case) -> str | None:
         for e, o in zip(expected, got, strict=True):
             if o.shape != e.shape:  # the weights of the weighted sum need the expected shapes
                 return f"its result has shape {tuple(o.shape)}, expected {tuple(e.shape)}"
-        o_grad = torch.autograd.grad(weighted_sum(got), inputs[name], allow_unused=True)[0]
-        o_grad = torch.zeros_like(inputs[name]) if o_grad is None else o_grad
-        why = _differs(e_grad, o_grad)
+        o_grad = _gradient(got, name, inputs)
+        if isinstance(o_grad, str):
+            return o_grad
+        why = _differs(e_grad, o_grad, tolerance)
         if why:
-            return f"its gradient with respect to {name} is {why}"
+            return f"its gradient with respect to {name} {why}"
     return None
 
 
 def _report(name: str, fn) -> tuple[bool, str]:
-    if not isinstance(name, str) or name not in EXERCISES:
-        _checks.fail(
-            "name",
-            f"one of {sorted(EXERCISES)}",
-            repr(name),
-            "pass the exercise's name as a string, e.g. check('kl_normal', kl_normal)",
-        )
-    if not callable(fn):
-        _checks.fail(
-            "fn",
-            "a function",
-            type(fn).__name__,
-            f"pass the function itself, e.g. check({name!r}, {name})",
-            kind=_checks.ArgumentTypeError,
-        )
     exercise = EXERCISES[name]
     cases = exercise.cases()
     for i, case in enumerate(cases, 1):
@@ -149,6 +173,19 @@ def _report(name: str, fn) -> tuple[bool, str]:
     return True, f"✓ {name} agrees with the reference on all {len(cases)} inputs."
 
 
+# The learner's function runs as the learner's code, not the package's: trusted=False keeps the
+# checks of the vicourse functions it calls on.
+EXERCISE = dict(
+    name=kinds.choice_of(
+        EXERCISES,
+        f"one of {sorted(EXERCISES)}",
+        "pass the exercise's name as a string, e.g. check('kl_normal', kl_normal)",
+    ),
+    fn=kinds.learner_fn,
+)
+
+
+@validated(trusted=False, **EXERCISE)
 def check(name: str, fn: Callable) -> bool:
     """Compare fn with the expected answers of exercise `name`; print the verdict.
 
@@ -160,6 +197,7 @@ def check(name: str, fn: Callable) -> bool:
     return passed
 
 
+@validated(trusted=False, **EXERCISE)
 def verify(name: str, fn: Callable) -> None:
     """Like check, but raise ExerciseFailed (an AssertionError) with the report on a mismatch."""
     passed, text = _report(name, fn)
@@ -167,29 +205,41 @@ def verify(name: str, fn: Callable) -> None:
         raise ExerciseFailed(text)
 
 
+def _number(name: str, value) -> float | str:
+    """The number a learner stored in the variable `name`, or why it is not one."""
+    if value is None or value is Ellipsis:
+        return f"{name} is still ...: run the experiment and store its number in {name}"
+    what = "tensor"
+    if isinstance(value, np.ndarray) and value.dtype.kind in "biuf":  # NumPy's, read as torch's
+        value, what = torch.as_tensor(value), "NumPy array"
+    if isinstance(value, bool) or not isinstance(value, numbers.Real | torch.Tensor):
+        return f"{name} is a {type(value).__name__}, not a number"
+    if isinstance(value, torch.Tensor) and value.numel() != 1:
+        return f"{name} is a {what} of shape {tuple(value.shape)}, not one number"
+    if isinstance(value, torch.Tensor) and value.dtype == torch.bool:
+        return f"{name} is a bool {what}, not a number"
+    return float(value)
+
+
+@validated(
+    name=kinds.variable_name,
+    value=kinds.measured,
+    expected=kinds.real,
+    tolerance=kinds.nonnegative,
+)
 def verify_number(name: str, value, expected: float, tolerance: float) -> None:
     """An experiment's measured number: raise ExerciseFailed unless it is within `tolerance`.
 
     `expected` comes from a reference run in the grader's test, and `tolerance` from that run's
     Monte Carlo error (or 0 for a count that the experiment determines exactly). The message
-    says what came and what a reference run gives.
+    says what came and what a reference run gives. `value` may be a Python or NumPy number, or
+    a tensor or NumPy array holding one.
     """
-    _checks.instance("name", name, str, "pass the variable's name, e.g. 'experiment_1_3'")
-    _checks.real("expected", expected)
-    _checks.real("tolerance", tolerance)
-    if tolerance < 0:
-        _checks.fail("tolerance", "a number ≥ 0", f"{tolerance!r}", "pass a tolerance ≥ 0")
-    if value is None or value is Ellipsis:
-        why = f"{name} is still ...: run the experiment and store its number in {name}"
-    elif isinstance(value, bool) or not isinstance(value, numbers.Real | torch.Tensor):
-        why = f"{name} is a {type(value).__name__}, not a number"
-    elif isinstance(value, torch.Tensor) and value.numel() != 1:
-        why = f"{name} is a tensor of shape {tuple(value.shape)}, not one number"
-    else:
-        number = float(value)
-        if math.isfinite(number) and abs(number - expected) <= tolerance:
-            return
-        why = f"{name} is {number:.6g}; a reference run gives {expected:.6g}" + (
-            f" ± {tolerance:.2g}" if tolerance else ""
-        )
+    number = _number(name, value)
+    if isinstance(number, str):
+        raise ExerciseFailed(textwrap.fill(f"✗ {number}.", 79))
+    if math.isfinite(number) and abs(number - expected) <= tolerance:
+        return
+    spread = f" ± {tolerance:.2g}" if tolerance else ""
+    why = f"{name} is {number:.6g}; a reference run gives {expected:.6g}{spread}"
     raise ExerciseFailed(textwrap.fill(f"✗ {why}.", 79))

@@ -8,7 +8,6 @@ call `default_device()`, once, at the top.   Chapter: every chapter's setup cell
 
 from __future__ import annotations
 
-import numbers
 import os
 import platform
 import random
@@ -18,6 +17,8 @@ import numpy as np
 import torch
 
 from . import _checks
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 
 DEVICE_VARIABLE = "VICOURSE_DEVICE"
 SMOKE_VARIABLE = "VICOURSE_SMOKE"
@@ -51,6 +52,7 @@ def _device_from_environment(wanted: str, need_float64: bool) -> torch.device:
         raise _checks.ArgumentError(f"{error} (or {fix})") from None
 
 
+@validated(need_float64=kinds.flag)
 def default_device(*, need_float64: bool = False) -> torch.device:
     """The fastest device here: cuda, then mps, then cpu. Set VICOURSE_DEVICE to override.
 
@@ -63,9 +65,8 @@ def default_device(*, need_float64: bool = False) -> torch.device:
 
     Chapter: all (setup cell).
     """
-    _checks.boolean("need_float64", need_float64)
     wanted = os.environ.get(DEVICE_VARIABLE, "").strip()
-    if wanted:
+    if wanted:  # an environment variable, not an argument: the helper refuses a bad one
         return _device_from_environment(wanted, need_float64)
     if torch.cuda.is_available():
         return torch.device("cuda")
@@ -75,6 +76,7 @@ def default_device(*, need_float64: bool = False) -> torch.device:
     return torch.device("cpu")
 
 
+@validated()
 def seed_offset() -> int:
     """The run's seed offset: VICOURSE_SEED (an int ≥ 0), 0 where it is unset.
 
@@ -85,25 +87,19 @@ def seed_offset() -> int:
     wanted = os.environ.get(SEED_VARIABLE, "").strip()
     if not wanted:
         return 0
-    if not wanted.isdigit():
+    if not wanted.isdigit():  # an environment variable, not an argument: refused here
         _checks.fail(SEED_VARIABLE, "an int ≥ 0", repr(wanted), "unset it, or set e.g. 1")
     return int(wanted)
 
 
+@validated(seed=kinds.seed, device=kinds.device)
 def make_generator(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """A torch.Generator on `device`, seeded with `seed`: pass it as `generator=` to samplers.
 
     The same seed gives different streams on different devices; compare statistics across
     devices, not values. VICOURSE_SEED=n shifts the seed (seed_offset).   Chapter: all.
     """
-    expected, fix = "an int from 0 to 2**32 − 1", "pass e.g. seed=0"
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
-        _checks.fail(
-            "seed", expected, _checks.describe_value(seed), fix, kind=_checks.ArgumentTypeError
-        )
-    if not 0 <= seed < 2**32:
-        _checks.fail("seed", expected, repr(seed), fix)
-    generator = torch.Generator(device=_checks.device("device", device))
+    generator = torch.Generator(device=device)
     generator.manual_seed(_shifted(seed))
     return generator
 
@@ -112,13 +108,14 @@ def _shifted(seed: int) -> int:
     return (int(seed) + SEED_STRIDE * seed_offset()) % 2**32
 
 
+@validated(seed=kinds.seed, device=kinds.device)
 def seed_everything(seed: int, device: torch.device | str = "cpu") -> torch.Generator:
     """Seed Python's, NumPy's and torch's global generators; return make_generator(seed, device).
 
     Also the networks' initial weights: torch's global generator. VICOURSE_SEED=n shifts the
     seed (seed_offset).   Chapter: all (so that a chapter's figures are the same on every run).
     """
-    generator = make_generator(seed, device)  # checks the seed
+    generator = make_generator(seed, device)
     shifted = _shifted(seed)
     random.seed(shifted)
     np.random.seed(shifted)
@@ -126,19 +123,20 @@ def seed_everything(seed: int, device: torch.device | str = "cpu") -> torch.Gene
     return generator
 
 
+@validated()
 def smoke() -> bool:
     """True when VICOURSE_SMOKE=1: chapters then use fewer steps and samples (quick checks)."""
     return os.environ.get(SMOKE_VARIABLE, "0").strip() not in ("", "0", "false", "False")
 
 
+@validated(device=kinds.optional(kinds.device), width=kinds.count)
 def describe(device: torch.device | str | None = None, *, width: int = 79) -> str:
     """The versions that matter and the device the chapter will use, in lines of at most
     `width` characters (the book's code column is 79).
 
     Chapter: all (setup cell).
     """
-    device = default_device() if device is None else _checks.device("device", device)
-    width = _checks.positive_int("width", width)
+    device = default_device() if device is None else torch.device(device)
     # The release, from the one place that holds it. Not importlib.metadata: an editable install's
     # metadata keeps the version it was installed with until it is reinstalled. Imported here, not
     # at the top, because vicourse/__init__.py imports this module before it sets __version__.

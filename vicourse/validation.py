@@ -13,6 +13,10 @@ Chapter: all (every public function reads it; the fitters of chapters 5, 6 and 8
 from __future__ import annotations
 
 from . import _checks
+from ._checks_spec import Kind, validated
+
+# A kind of its own: _checks_kinds imports the families, which import this module.
+_flag = Kind("flag", lambda name, value, args: _checks.boolean(name, value))
 
 
 class validation_enabled:
@@ -26,8 +30,9 @@ class validation_enabled:
 
     __slots__ = ("previous", "wanted")
 
+    @validated(enabled=_flag)
     def __init__(self, enabled: bool = True):
-        self.wanted = _checks.boolean("enabled", enabled)
+        self.wanted = enabled
         self.previous: list[bool] = []  # a stack, so that one switch can be entered twice
 
     def __enter__(self):
@@ -38,9 +43,10 @@ class validation_enabled:
         _checks.enabled = self.previous.pop()
 
 
+@validated(trusted=False, enabled=_flag)  # the body sets the switch: not run trusted
 def enable_validation(enabled: bool = True) -> None:
     """Switch argument checks on (the default) or off for the rest of the process."""
-    _checks.enabled = _checks.boolean("enabled", enabled)
+    _checks.enabled = enabled
 
 
 TRUSTED = validation_enabled(False)
