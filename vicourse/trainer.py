@@ -23,9 +23,10 @@ from pathlib import Path
 
 import torch
 
-from . import _checks, _checks_models, checkpoints
-from .vae import VAE, _check_free_bits, elbo_only
-from .validation import TRUSTED
+from . import _checks, _checks_values, checkpoints
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
+from .vae import VAE
 
 
 @dataclass
@@ -42,6 +43,25 @@ class History:
         return len(self.train_loss)
 
 
+@validated(
+    model=kinds.differentiable_model(VAE, "build one with vicourse.VAE.for_data(x, K)"),
+    x_train=kinds.fit_data_for("model"),
+    x_test=kinds.optional(kinds.data_for("model")),
+    epochs=kinds.count,
+    batch_size=kinds.batch_for("x_train"),
+    num_samples=kinds.count,
+    lr=kinds.positive,
+    progress=kinds.flag,
+    graph=kinds.cuda_graph_for("x_train"),
+    generator=kinds.generator_for("x_train"),
+    objective=kinds.one_of(("elbo", "iwae"), "pass objective='elbo'"),
+    kl_warmup=kinds.kl_warmup,
+    free_bits=kinds.train_free_bits,
+    checkpoint=kinds.checkpoint_path,
+    change_lr=kinds.flag,
+)
+@torch.inference_mode(False)  # a trainer computes its own gradients, under
+@torch.enable_grad()  # torch.no_grad() and torch.inference_mode() too
 def train(
     model: VAE,
     x_train: torch.Tensor,
@@ -56,6 +76,7 @@ def train(
     x_test: torch.Tensor | None = None,
     generator: torch.Generator | None = None,
     checkpoint: str | Path | None = None,
+    change_lr: bool = False,
     progress: bool = True,
     graph: bool | None = None,
 ) -> History:
@@ -78,8 +99,12 @@ def train(
         checkpoint: a file. If it exists, training resumes from it; after every epoch it is
             rewritten. An interrupted run then repeats at most one epoch. A checkpoint records
             what defines its run (the model's layers, dtype, a fingerprint of x_train and
-            x_test, and the settings that change the result); a resume that differs in any of
-            them is refused, saying what differs, as is a damaged file, before any step.
+            x_test, and the settings that change the result) and a checksum of its contents;
+            a resume that differs in any of them is refused, saying what differs, as is a
+            damaged or hand-edited file, before any step.
+        change_lr: True lets a resume go on with this call's lr where the checkpoint's was
+            another (after a FitError, say, with a smaller one): the epochs from then on use
+            it, and the checkpoint records it. False, the default, refuses a different lr.
         progress: a tqdm progress bar (a widget in Jupyter and Colab, text in a terminal).
         graph: capture the step as a CUDA graph; None means: on CUDA, yes. The capture first
             runs three warm-up steps on the first batch (as PyTorch's CUDA-graph recipe does),
@@ -92,60 +117,32 @@ def train(
     Returns:
         the History of all epochs, resumed ones included.   Chapter: 8.
     """
-    _checks.instance("model", model, VAE, "build one with vicourse.VAE.for_data(x, K)")
-    x = _checks_models.fit_precision("x_train", _checks_models.data(model, x_train, "x_train"))
-    if x_test is not None:
-        _checks_models.data(model, x_test, "x_test")
-    epochs = _checks.positive_int("epochs", epochs)
-    n = x.shape[0]
-    batch_size = _checks.positive_int("batch_size", batch_size)
-    if batch_size > n:
-        _checks.fail(
-            "batch_size",
-            f"at most the number of training images, {n}",
-            str(batch_size),
-            "pass a smaller batch_size",
-        )
-    num_samples = _checks.positive_int("num_samples", num_samples)
-    lr = _checks.positive("lr", lr)
-    progress = _checks.boolean("progress", progress)
-    cuda = x.device.type == "cuda"
-    graph = cuda if graph is None else _checks.boolean("graph", graph)
-    if graph and not cuda:
-        _checks.fail(
-            "graph",
-            "False off CUDA (a CUDA graph needs a CUDA device)",
-            "True",
-            "pass graph=None or False",
-        )
+    x, n, cuda = x_train, x_train.shape[0], x_train.device.type == "cuda"
+    graph = cuda if graph is None else graph
     if generator is None:
         generator = torch.Generator(device=x.device)
         generator.seed()
-    _checks.generator(generator, x.device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr, fused=cuda, capturable=graph)
     history = History()
-    if objective not in ("elbo", "iwae"):
-        _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
-    warmup = _warmup(kl_warmup, objective)
     settings = dict(batch_size=batch_size, num_samples=num_samples, objective=objective, lr=lr, n=n)
-    if warmup:  # (absent otherwise, so that checkpoints made without one still resume)
-        settings["kl_warmup"] = warmup
-    if _checks.real("free_bits", free_bits) != 0:
-        if objective != "elbo":
-            elbo_only("free_bits", free_bits, "0")
-        settings["free_bits"] = _check_free_bits(free_bits, model.encoder)
-    path = None if checkpoint is None else checkpoints.path(checkpoint)
+    if kl_warmup:  # (absent otherwise, so that checkpoints made without one still resume)
+        settings["kl_warmup"] = kl_warmup
+    if free_bits:
+        settings["free_bits"] = free_bits
+    path = None if checkpoint is None else Path(checkpoint)
     if path is not None:
         run = checkpoints.run_record(model, x, x_test, settings)
         if path.is_file():
-            checkpoints.resume(path, model, optimizer, history, generator, run, epochs)
+            checkpoints.resume(path, model, optimizer, history, generator, run, epochs, change_lr)
+    # whether each weight was finite before the first step: read only if the loss is not
+    start = {name: p.detach().isfinite().all() for name, p in model.named_parameters()}
     steps = n // batch_size
     total = x.new_zeros(())  # the epoch's summed loss, on the device
     loss = {"num_samples": num_samples, "objective": objective}
-    if warmup:  # β lives on the device and is updated in place, so a CUDA graph sees it
+    if kl_warmup:  # β lives on the device and is updated in place, so a CUDA graph sees it
         loss["kl_weight"] = x.new_ones(())
-    if "free_bits" in settings:
-        loss["free_bits"] = settings["free_bits"]
+    if free_bits:
+        loss["free_bits"] = free_bits
     step = _Step(model, optimizer, x, batch_size, loss, generator, total, graph)
 
     from tqdm.auto import trange
@@ -153,31 +150,24 @@ def train(
     bar = trange(history.epochs, epochs, disable=not progress, desc="epochs", unit="epoch")
     try:
         for epoch in bar:
-            start = time.perf_counter()
+            begin = time.perf_counter()
             total.zero_()
-            if warmup:
-                loss["kl_weight"].fill_(min(1.0, (epoch + 1) / warmup))
+            if kl_warmup:
+                loss["kl_weight"].fill_(min(1.0, (epoch + 1) / kl_warmup))
             order = torch.randperm(n, generator=generator, device=x.device)
-            with TRUSTED:  # checked above: no check, no host sync inside the epoch
-                for b in range(steps):
-                    step(order[b * batch_size : (b + 1) * batch_size])
-                summary = [total / steps]
-                if x_test is not None:
-                    with torch.no_grad():
-                        summary.append(_mean_loss(model, x_test, batch_size, generator))
+            for b in range(steps):  # no check, no host sync inside the epoch
+                step(order[b * batch_size : (b + 1) * batch_size])
+            summary = [total / steps]
+            if x_test is not None:
+                with torch.no_grad():
+                    summary.append(_mean_loss(model, x_test, batch_size, generator))
             losses = torch.stack(summary).tolist()  # the epoch's one sync
-            if not all(math.isfinite(v) for v in losses):
-                _checks.fail(
-                    "lr",
-                    "small enough for the loss to stay finite",
-                    f"lr={lr}, with which the −ELBO became {losses[0]} in epoch {epoch + 1}",
-                    "try a smaller lr (or resume from the last checkpoint with one)",
-                    kind=_checks.FitError,
-                )
+            if not all(math.isfinite(v) for v in losses):  # a refusal that teaches: a FitError
+                _diverged(lr, losses[0], epoch, start)
             history.train_loss.append(losses[0])
             if x_test is not None:
                 history.test_loss.append(losses[1])
-            history.seconds.append(time.perf_counter() - start)
+            history.seconds.append(time.perf_counter() - begin)
             bar.set_postfix(train=f"{losses[0]:.2f}", refresh=False)
             if path is not None:
                 checkpoints.save(path, model, optimizer, history, generator, run)
@@ -186,17 +176,18 @@ def train(
     return history
 
 
-def _warmup(kl_warmup, objective: str) -> int:
-    if isinstance(kl_warmup, bool) or not isinstance(kl_warmup, int) or kl_warmup < 0:
-        _checks.fail(
-            "kl_warmup",
-            "a number of epochs, an int ≥ 0",
-            _checks.describe_value(kl_warmup),
-            "pass kl_warmup=10, or 0 for none",
-        )
-    if kl_warmup and objective != "elbo":
-        elbo_only("kl_warmup", kl_warmup, "0")
-    return kl_warmup
+def _diverged(lr: float, loss: float, epoch: int, start: dict) -> None:
+    """The FitError of a run whose loss became nan or inf (its message kept out of train's
+    body): a weight of the model that was not finite before the first step is named
+    (fit_trace), as the cause; otherwise lr."""
+    _checks_values.fit_trace(None, lr, "−ELBO", start=start)
+    _checks.fail(
+        "lr",
+        "small enough for the loss to stay finite",
+        f"lr={lr}, with which the −ELBO became {loss} in epoch {epoch + 1}",
+        "try a smaller lr (or resume from the last checkpoint with one, and change_lr=True)",
+        kind=_checks.FitError,
+    )
 
 
 def _mean_loss(model: VAE, x: torch.Tensor, batch_size: int, generator) -> torch.Tensor:
@@ -242,7 +233,7 @@ class _Step:
         self.indices.copy_(torch.arange(len(self.indices), device=self.x.device))
         side = torch.cuda.Stream()
         side.wait_stream(torch.cuda.current_stream())
-        with torch.cuda.stream(side), TRUSTED:
+        with torch.cuda.stream(side):
             for _ in range(3):
                 self.optimizer.zero_grad(set_to_none=True)
                 self._body(self.indices, self.generator)
@@ -257,7 +248,7 @@ class _Step:
             seed = torch.randint(2**62, (1,), generator=self.generator, device=self.x.device)
             torch.cuda.manual_seed(int(seed.item()))
             draws = None
-        with torch.cuda.graph(self.graph), TRUSTED:
+        with torch.cuda.graph(self.graph):
             self._body(self.indices, draws)
 
     def release(self) -> None:
