@@ -186,7 +186,7 @@ def callback_check(name, value, args):
     q = args["q"]
 
     def checked(z):
-        values = value(z)
+        values = _with_checks(value, z)  # the caller's code, checked as at the call's entry
         expected = z.shape[: 1 + len(q.batch_shape)]
         if not isinstance(values, torch.Tensor) or values.shape != expected:
             _checks.fail(

@@ -18,13 +18,13 @@ from typing import NamedTuple
 
 import torch
 
-from . import _checks, _checks_models
+from . import _checks_kinds as kinds
+from ._checks_spec import optional, validated
 from .bounds import elbo_value
 from .contracts import LatentModel
 from .estimators import Estimate, elbo_pathwise
-from .local_vi import ascend, check_baseline_taken, check_estimator, fit_local
+from .local_vi import ascend, fit_local
 from .nets import GaussianEncoder, mlp, standardization
-from .validation import TRUSTED
 
 __all__ = [
     "AmortizationGap",
@@ -35,7 +35,30 @@ __all__ = [
     "standardization",
 ]
 
+ENCODER_ARGUMENTS = dict(  # a model, an encoder from its D to its K, and data x for both
+    model=kinds.model(LatentModel),
+    encoder=kinds.encoder_for(GaussianEncoder),
+    x=kinds.fit_data_for(encoder_arg="encoder"),
+)
+REFINE_ARGUMENTS = dict(
+    num_steps=kinds.count,
+    num_samples=kinds.count,
+    lr=kinds.positive,
+    generator=kinds.generator_for("x"),
+)
 
+
+@validated(
+    **ENCODER_ARGUMENTS,
+    num_steps=kinds.count,
+    num_samples=kinds.count,
+    batch_size=optional(kinds.count),
+    lr=kinds.positive,
+    estimator=kinds.estimator,
+    baseline=kinds.estimator_baseline(None),  # None: the encoder's q, elbo_pathwise's
+    generator=kinds.generator_for("x"),
+    fit_model=kinds.flag,
+)
 def fit_amortized(
     model: LatentModel,
     encoder: GaussianEncoder,
@@ -53,23 +76,13 @@ def fit_amortized(
     """Adam on the mean ELBO over φ (and θ, if fit_model), in place, with minibatches drawn at
     random (batch_size=None: all of x every step); the step size falls from lr to lr/100.
     estimator and baseline as for fit_local (the encoder's q has rsample: pathwise by default).
+    A fit computes its own gradients: under torch.no_grad() too.
 
     Returns:
         the mean ELBO estimate on each step's batch, (num_steps + 1,): [0] at the start.
 
     Chapter: 6.
     """
-    if _checks.enabled:
-        _check_encoder(model, encoder, x)
-        num_steps = _checks.positive_int("num_steps", num_steps)
-        num_samples = _checks.positive_int("num_samples", num_samples)
-        if batch_size is not None:
-            batch_size = _checks.positive_int("batch_size", batch_size)
-        lr = _checks.positive("lr", lr)
-        check_estimator(estimator)
-        check_baseline_taken(estimator or elbo_pathwise, baseline)
-        _checks.generator(generator, x.device)
-        _checks.boolean("fit_model", fit_model)
     n = x.shape[0]
     batch = n if batch_size is None else min(batch_size, n)
     estimate = estimator or elbo_pathwise  # the encoder's q has rsample
@@ -87,7 +100,8 @@ def fit_amortized(
             model, encoder(x_batch), x_batch, num_samples, generator=generator, **options
         )
 
-    return ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
+    with torch.enable_grad():  # under a caller's torch.no_grad() too
+        return ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
 
 
 class AmortizationGap(NamedTuple):
@@ -99,6 +113,7 @@ class AmortizationGap(NamedTuple):
     gap: torch.Tensor
 
 
+@validated(**ENCODER_ARGUMENTS, **REFINE_ARGUMENTS)
 def amortization_gap(
     model: LatentModel,
     encoder: GaussianEncoder,
@@ -114,33 +129,34 @@ def amortization_gap(
     The refined q of each datapoint is the better of the encoder's and fit_local's (noisy steps
     can end a little below a start that was already optimal), so the gap is never negative.
     The ELBOs are exact where the model has a closed form (see bounds.elbo_value), else
-    estimated from 4,096 draws.   Chapter: 6.
+    estimated from 4,096 draws. Works under torch.no_grad() too.   Chapter: 6.
     """
-    if _checks.enabled:
-        _check_encoder(model, encoder, x)
     _, before, after = refine(model, encoder, x, num_steps, num_samples, lr, generator)
     return AmortizationGap(before, after, after - before)
 
 
+@validated(**ENCODER_ARGUMENTS, **REFINE_ARGUMENTS, elbo_samples=kinds.count)
 def refine(model, encoder, x, num_steps, num_samples, lr, generator, *, elbo_samples=4096):
     """fit_local from the encoder's q, for each x alone; per x, the better of the two q's, the
     encoder's ELBO and that q's ELBO (elbo_value, from elbo_samples draws where it has no closed
-    form). No argument checks (the callers make them)."""
-    with torch.no_grad(), TRUSTED:
+    form). The fit computes its own gradients, under a caller's torch.no_grad() too."""
+    with torch.no_grad():
         start = encoder(x)
-    refined = fit_local(
-        model,
-        x,
-        init=start,
-        num_steps=num_steps,
-        num_samples=num_samples,
-        lr=lr,
-        generator=generator,
-    ).q
+    with torch.enable_grad():
+        fit = fit_local(
+            model,
+            x,
+            init=start,
+            num_steps=num_steps,
+            num_samples=num_samples,
+            lr=lr,
+            generator=generator,
+        )
+    refined = fit.q
     before = elbo_value(model, start, x, num_samples=elbo_samples, generator=generator)
     refined_elbo = elbo_value(model, refined, x, num_samples=elbo_samples, generator=generator)
     better = refined_elbo > before
-    with torch.no_grad(), TRUSTED:  # any family: its parameters, row by row
+    with torch.no_grad():  # any family: its parameters, row by row
         best = type(start)(
             **{
                 name: torch.where(better.reshape(-1, *[1] * (old.ndim - 1)), new, old)
@@ -150,18 +166,3 @@ def refine(model, encoder, x, num_steps, num_samples, lr, generator, *, elbo_sam
             }
         )
     return best, before, torch.maximum(refined_elbo, before)
-
-
-def _check_encoder(model, encoder, x) -> None:
-    """A model, x for it, and an encoder from the model's D to its K, where x is."""
-    _checks.instance("model", model, LatentModel, "use a vicourse model")
-    _checks.instance("encoder", encoder, GaussianEncoder, "build one with GaussianEncoder(D, K)")
-    _checks_models.fit_precision("x", _checks_models.data(model, x))
-    _checks.like("x", x, "the encoder", encoder.input_loc)
-    if encoder.latent_dim != model.latent_dim or encoder.data_dim != model.data_dim:
-        _checks.fail(
-            "encoder",
-            f"an encoder from D = {model.data_dim} to K = {model.latent_dim}, like the model",
-            f"one from {encoder.data_dim} to {encoder.latent_dim}",
-            "build it with GaussianEncoder(model.data_dim, model.latent_dim)",
-        )

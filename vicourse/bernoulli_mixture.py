@@ -19,8 +19,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import _checks, _checks_models, _checks_values
-from .mixture import Mixture
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
+from .mixture import DATA, Mixture
 from .relaxed import check_points
 
 
@@ -38,44 +39,34 @@ class BernoulliMixture(Mixture):
 
     data_range = (0.0, 1.0)
 
+    @validated(image_logits=kinds.image_logits, logits=kinds.bernoulli_logits)
     def __init__(self, logits: torch.Tensor, image_logits: torch.Tensor):
         super().__init__()
-        if _checks.enabled:
-            _check_parameters(logits, image_logits)
         self.num_components, self.data_dim = image_logits.shape
         self.logits = nn.Parameter(logits.detach().clone())
         self.image_logits = nn.Parameter(image_logits.detach().clone())
 
+    @validated(**DATA)
     def component_log_likelihood(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_i | z = c) for every i and c.   Shapes: (N, D) -> (N, C)."""
-        if _checks.enabled:
-            _checks_models.data(self, x)
         return _bernoulli(x.unsqueeze(1), self.image_logits)
 
+    @validated(**DATA)
     def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_i, z = c).   Shapes: (N, D) -> (N, C)."""
         return self.component_log_likelihood(x) + self.logits.log_softmax(-1)
 
+    @validated(x=kinds.data_for("self"), z=kinds.labels_or_points(check_points))
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x | z) for labels z (S, N), or for points y of the simplex (S, N, C), whose
         pixel logits are y @ image_logits.   Shapes: -> (S, N)."""
-        if _checks.enabled:
-            n = _checks_models.data(self, x).shape[0]
-            if isinstance(z, torch.Tensor) and z.is_floating_point():
-                fix = "pass q.rsample(S) of a RelaxedCategorical, or labels (S, N)"
-                check_points("z", z, (n, self.num_components), fix, closed=True)
-                _checks.like("z", z, "the model", self.reference())
-            else:
-                _checks_models.labels(self, z, n)
         pixel_logits = self.image_logits[z] if not z.is_floating_point() else z @ self.image_logits
         return _bernoulli(x, pixel_logits)
 
     @torch.no_grad()
+    @validated(z=kinds.any_labels, generator=kinds.generator_for("z"))
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p(x | z) for labels z.   Shapes: (...) -> (..., D)."""
-        if _checks.enabled:
-            _checks_models.labels(self, z, samples_first=False)
-            _checks.generator(generator, z.device)
         probs = torch.sigmoid(self.image_logits[z])
         return torch.bernoulli(probs, generator=generator)
 
@@ -84,19 +75,3 @@ def _bernoulli(x: torch.Tensor, pixel_logits: torch.Tensor) -> torch.Tensor:
     """Σ_d log Bernoulli(x_d; sigmoid(pixel_logits_d)), stable for any logit."""
     pixel_logits, x = torch.broadcast_tensors(pixel_logits, x)
     return -F.binary_cross_entropy_with_logits(pixel_logits, x, reduction="none").sum(-1)
-
-
-def _check_parameters(logits, image_logits) -> None:
-    _checks.tensor("image_logits", image_logits, ndim=2, shape_hint="(C, D)")
-    c = image_logits.shape[0]
-    _checks.tensor("logits", logits, ndim=1, shape_hint=f"(C,) = ({c},), like image_logits")
-    if logits.shape[0] != c or c < 2:
-        _checks.fail(
-            "logits",
-            f"of shape (C,) with C ≥ 2, one per row of image_logits ({c})",
-            str(tuple(logits.shape)),
-            "pass one mixing logit per component",
-        )
-    _checks.like("logits", logits, "image_logits", image_logits)
-    _checks_values.finite("logits", logits)
-    _checks_values.finite("image_logits", image_logits)

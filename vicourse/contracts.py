@@ -18,9 +18,10 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import _checks, _checks_models
+from . import _checks
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .families import Family
-from .validation import TRUSTED
 
 
 class LatentModel(nn.Module):
@@ -40,20 +41,17 @@ class LatentModel(nn.Module):
     discrete = False  # z is a label 0..num_components − 1, not a K-vector
     data_range: tuple[float, float] | None = None  # e.g. (0, 1) for a Bernoulli likelihood
 
+    @validated()
     def reference(self) -> torch.Tensor:
         """A buffer or parameter of the model: its dtype and device are the model's."""
         return next(iter([*self.parameters(), *self.buffers()]))
 
+    @validated()
     def trainable_parameters(self) -> list[torch.Tensor]:
         """θ: the parameters a fit may change, or a clear error when there are none."""
         parameters = [p for p in self.parameters() if p.requires_grad]
-        if not parameters:
-            _checks.fail(
-                "model",
-                "a model with trainable parameters",
-                f"a {type(self).__name__}, which keeps its constants as buffers",
-                "use LinearGaussian or GaussianMixture, or do not fit the model",
-            )
+        if not parameters:  # a refusal that teaches, checked or not: its message is below
+            _no_parameters(self)
         return parameters
 
     # The contract. Subclasses implement these.
@@ -72,25 +70,23 @@ class LatentModel(nn.Module):
 
     # Built on the contract.
 
+    @validated(z=kinds.draws_for("self", None))
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log p(z).   Shapes: (S, N, K) -> (S, N)."""
-        if _checks.enabled:
-            _checks_models.draws(self, z)
-        with TRUSTED:
-            return self.prior(z.shape[1]).log_prob(z)
+        return self.prior(z.shape[1]).log_prob(z)
 
+    @validated(x=kinds.data_for("self"), z=kinds.draws_for("self"))
     def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p(x, z) = log p(x|z) + log p(z).   Shapes: (N, D), (S, N, K) -> (S, N)."""
-        if _checks.enabled:
-            _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
-        with TRUSTED:
-            return self.log_likelihood(x, z) + self.log_prior(z)
+        return self.log_likelihood(x, z) + self.log_prior(z)
 
+    @validated(num_samples=kinds.count, n=kinds.count, generator=kinds.generator_for("self"))
     def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
         """z ~ p(z).   Shapes: -> (S, n, K), or (S, n) labels."""
         return self.prior(n).sample(num_samples, generator=generator)
 
     @torch.no_grad()
+    @validated(n=kinds.count, generator=kinds.generator_for("self"))
     def sample(
         self, n: int, *, generator: torch.Generator | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -98,11 +94,8 @@ class LatentModel(nn.Module):
 
         Shapes: -> z (n, K) or (n,) labels, x (n, D).
         """
-        if _checks.enabled:
-            n = _checks.positive_int("n", n)
         z = self.sample_prior(1, n, generator=generator)[0]
-        with TRUSTED:
-            return z, self.sample_likelihood(z, generator=generator)
+        return z, self.sample_likelihood(z, generator=generator)
 
 
 class TractableModel(LatentModel):
@@ -122,3 +115,13 @@ class TractableModel(LatentModel):
     def elbo_exact(self, q: Family, x: torch.Tensor) -> torch.Tensor:
         """E_q[log p(x|z)] + E_q[log p(z)] + H(q) in closed form.   Shapes: (N,)."""
         raise NotImplementedError
+
+
+def _no_parameters(model: LatentModel) -> None:
+    """trainable_parameters' refusal: a model that keeps its constants as buffers has no θ."""
+    _checks.fail(
+        "model",
+        "a model with trainable parameters",
+        f"a {type(model).__name__}, which keeps its constants as buffers",
+        "use LinearGaussian or GaussianMixture, or do not fit the model",
+    )

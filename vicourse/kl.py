@@ -12,35 +12,21 @@ from collections.abc import Callable
 
 import torch
 
-from . import _checks, _checks_values
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .families import Family
 from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 from .numerics import Estimate, monte_carlo
-from .validation import TRUSTED
 
 _FIX_Q = "build q with vicourse.DiagonalGaussian(loc, log_scale)"
+DIAGONAL_PAIR = dict(  # q and p, two diagonal Gaussians over the same latent
+    q=kinds.instance(DiagonalGaussian, _FIX_Q, "q"),
+    p=kinds.p_like_q(DiagonalGaussian, _FIX_Q),
+)
 
 
-def _batch_shape(q_loc: torch.Tensor, p_loc: torch.Tensor, p_name: str) -> None:
-    """q and p have the same K and batch shapes that broadcast."""
-    if p_loc.shape[-1] != q_loc.shape[-1]:
-        _checks.fail(
-            p_name,
-            f"a distribution over K = {q_loc.shape[-1]} dimensions, like q",
-            f"one over {p_loc.shape[-1]}",
-            "compare distributions of the same latent variable",
-        )
-    _checks.broadcast(
-        p_name,
-        p_loc.shape[:-1],
-        q_loc.shape[:-1],
-        f"of a batch shape that broadcasts with q's {tuple(q_loc.shape[:-1])}",
-        "give p one row per datapoint, or a single row",
-    )
-    _checks.like(f"{p_name}.loc", p_loc, "q", q_loc)
-
-
+@validated(**DIAGONAL_PAIR)
 def kl_diag_gaussians(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
     """KL(q ‖ p) for two diagonal Gaussians, in closed form:
 
@@ -49,21 +35,24 @@ def kl_diag_gaussians(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
     ½ expm1(2 Δ) − Δ with Δ = log σ_q − log σ_p is the middle terms written so that they stay
     accurate when σ_q ≈ σ_p.   Shapes: (N, K), (N, K) (or broadcastable) -> (N,).   Chapter: 4.
     """
-    if _checks.enabled:
-        _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
-        _checks.instance("p", p, DiagonalGaussian, _FIX_Q)
-        _batch_shape(q.loc, p.loc, "p")
     return kl_diag_per_unit(q, p).sum(-1)
 
 
+@validated(**DIAGONAL_PAIR)
 def kl_diag_per_unit(q: DiagonalGaussian, p: DiagonalGaussian) -> torch.Tensor:
     """The terms of kl_diag_gaussians before the sum over k: one KL per latent unit, (N, K)
-    (what free bits clamp, chapter 10). No argument checks (the callers make them)."""
+    (what free bits clamp, chapter 10)."""
     diff_log_scale = q.log_scale - p.log_scale
     mahalanobis = ((q.loc - p.loc) / p.scale).square()
     return 0.5 * mahalanobis + 0.5 * torch.expm1(2 * diff_log_scale) - diff_log_scale
 
 
+@validated(
+    q=kinds.instance(DiagonalGaussian, _FIX_Q, "q"),
+    p=kinds.p_like_q(
+        torch.distributions.MultivariateNormal, "e.g. LinearGaussian.posterior(x)", "mvn"
+    ),
+)
 def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNormal) -> torch.Tensor:
     """KL(q ‖ p) from a diagonal q to a full-covariance Gaussian p = N(m, Σ), in closed form:
 
@@ -71,12 +60,6 @@ def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNorm
 
     Shapes: q (N, K), p.loc (N, K) -> (N,).   Chapter: 4 (the linear-Gaussian posterior).
     """
-    if _checks.enabled:
-        _checks.instance("q", q, DiagonalGaussian, _FIX_Q)
-        _checks.instance(
-            "p", p, torch.distributions.MultivariateNormal, "e.g. LinearGaussian.posterior(x)"
-        )
-        _batch_shape(q.loc, p.loc, "p")
     precision = p.precision_matrix  # (..., K, K)
     diff = p.loc - q.loc  # (N, K)
     trace = (precision.diagonal(dim1=-2, dim2=-1) * q.scale.square()).sum(-1)
@@ -85,6 +68,12 @@ def kl_diag_to_full(q: DiagonalGaussian, p: torch.distributions.MultivariateNorm
     return 0.5 * (trace + mahalanobis - q.latent_dim + log_det_p - 2 * q.log_scale.sum(-1))
 
 
+@validated(
+    q=kinds.kl_family,
+    log_p=kinds.log_p,
+    num_samples=kinds.standard_error_count,
+    generator=kinds.generator_for("q"),
+)
 def kl_monte_carlo(
     q: Family,
     log_p: Callable[[torch.Tensor], torch.Tensor],
@@ -103,36 +92,13 @@ def kl_monte_carlo(
 
     Shapes: -> value (N,), standard_error (N,).   Chapter: 4.
     """
-    if _checks.enabled:
-        _checks.instance("q", q, Family, _FIX_Q)
-        if not callable(log_p):
-            _checks.fail(
-                "log_p",
-                "a function z -> log p(z)",
-                _checks.describe_value(log_p),
-                "pass e.g. posterior.log_prob or lambda z: model.log_joint(x, z)",
-                kind=_checks.ArgumentTypeError,
-            )
-        if _checks.positive_int("num_samples", num_samples) < 2:
-            _checks.fail("num_samples", "at least 2", "1", "a standard error needs two draws")
     draw = q.rsample if q.has_rsample else q.sample
     z = draw(num_samples, generator=generator)  # (S, N, K)
-    log_p_z = log_p(z)
-    expected = z.shape[: 1 + len(q.batch_shape)]
-    if _checks.enabled and (not isinstance(log_p_z, torch.Tensor) or log_p_z.shape != expected):
-        _checks.fail(
-            "log_p",
-            f"a function returning a tensor of shape (S, N) = {tuple(expected)} for z of "
-            f"shape {tuple(z.shape)}",
-            f"one returning {_checks.describe_value(log_p_z)}",
-            "sum log p over the latent dimension K",
-        )
-    if _checks.enabled:
-        _checks_values.finite("log_p(z)", log_p_z, bounded=False)
-    with TRUSTED:
-        return monte_carlo(q.log_prob(z) - log_p_z)
+    log_p_z = log_p(z)  # its kind wraps log_p: what it returns is checked (S, N), finite
+    return monte_carlo(q.log_prob(z) - log_p_z)
 
 
+@validated(q=kinds.instance(FullGaussian, "build one with FullGaussian(loc, tril)", "q"))
 def kl_full_to_standard_normal(q: FullGaussian) -> torch.Tensor:
     """KL(N(μ, L Lᵀ) ‖ N(0, I)) in closed form, a VAE's KL term for a full-covariance q:
 
@@ -140,7 +106,6 @@ def kl_full_to_standard_normal(q: FullGaussian) -> torch.Tensor:
 
     Shapes: q (N, K) -> (N,).   Chapter: 10.
     """
-    _checks.instance("q", q, FullGaussian, "build one with FullGaussian(loc, tril)")
     log_diagonal = q.tril.diagonal(dim1=-2, dim2=-1)
     trace = q.scale_tril.square().sum((-2, -1))
     return 0.5 * (trace + q.loc.square().sum(-1) - q.latent_dim - 2 * log_diagonal.sum(-1))

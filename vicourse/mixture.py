@@ -18,11 +18,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import _checks, _checks_models, _checks_values
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .categorical import Categorical
 from .contracts import TractableModel
 from .numerics import normal_log_prob
-from .validation import TRUSTED
+
+DATA = dict(x=kinds.data_for("self"))  # the data x (N, D) of a mixture's method
+JOINT = dict(x=kinds.data_for("self"), z=kinds.labels_for("self", "x"))  # x, labels z (S, N)
 
 
 class Mixture(TractableModel):
@@ -37,44 +40,47 @@ class Mixture(TractableModel):
     latent_dim = 1  # one label per datapoint; z is (S, N), not (S, N, K)
     discrete = True
 
+    @validated(n=kinds.count)
     def prior(self, n: int) -> Categorical:
         """p(z) as a Categorical with n identical rows.   Shapes: (n, C)."""
-        if _checks.enabled:
-            n = _checks.positive_int("n", n)
-        with TRUSTED:
-            return Categorical(self.logits.expand(n, self.num_components))
+        return Categorical(self.logits.expand(n, self.num_components))
 
     def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_i, z=c) for every i and c.   Shapes: (N, D) -> (N, C)."""
         raise NotImplementedError
 
+    @validated(**DATA)
     def log_marginal(self, x: torch.Tensor) -> torch.Tensor:
         """Exact log p(x) = log Σ_c p(x, z=c).   Shapes: (N, D) -> (N,)."""
         return self.component_log_joint(x).logsumexp(-1)
 
+    @validated(**DATA)
     def posterior(self, x: torch.Tensor) -> Categorical:
         """Exact p(z | x_i), the responsibilities, as a Categorical (.probs is (N, C))."""
-        log_joint = self.component_log_joint(x)
-        with TRUSTED:
-            return Categorical(log_joint.log_softmax(-1))
+        return Categorical(self.component_log_joint(x).log_softmax(-1))
 
+    @validated(
+        x=kinds.data_for("self"),
+        q=kinds.closed_form_q(Categorical, "the closed form sums over the labels"),
+    )
     def elbo_exact(self, q: Categorical, x: torch.Tensor) -> torch.Tensor:
         """The ELBO of a Categorical q, a finite sum: Σ_c q_c (log p(x, c) − log q_c).
 
         Shapes: q (N, C), x (N, D) -> (N,).
         """
-        if _checks.enabled:
-            _checks.instance("q", q, Categorical, "the closed form sums over the labels")
-            _checks_models.q(self, q, _checks_models.data(self, x).shape[0])
-        with TRUSTED:
-            joint = self.component_log_joint(x)
-        return (q.probs * joint).sum(-1) + q.entropy()
+        return (q.probs * self.component_log_joint(x)).sum(-1) + q.entropy()
 
+    @validated(z=kinds.labels_for("self"))
     def log_prior(self, z: torch.Tensor) -> torch.Tensor:
         """log π_z.   Shapes: (S, N) -> (S, N)."""
-        if _checks.enabled:
-            _checks_models.labels(self, z)
         return self.logits.log_softmax(-1)[z]
+
+    @validated(**JOINT)
+    def log_joint(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
+        """log p(x, z) = log p(x | z) + log π_z, the contract's sum, for labels z.
+
+        Shapes: (N, D), (S, N) -> (S, N)."""
+        return self.log_likelihood(x, z) + self.log_prior(z)
 
 
 class GaussianMixture(Mixture):
@@ -90,10 +96,11 @@ class GaussianMixture(Mixture):
     Chapter: 1 (and 2, 7).
     """
 
+    @validated(  # loc first: its shape (C, D) sizes the others
+        loc=kinds.mixture_loc, logits=kinds.mixture_logits, log_scale=kinds.mixture_log_scale
+    )
     def __init__(self, logits: torch.Tensor, loc: torch.Tensor, log_scale: torch.Tensor):
         super().__init__()
-        if _checks.enabled:
-            _check_parameters(logits, loc, log_scale)
         self.num_components, self.data_dim = loc.shape
         self.logits = nn.Parameter(logits.detach().clone())
         self.loc = nn.Parameter(loc.detach().clone())
@@ -104,68 +111,33 @@ class GaussianMixture(Mixture):
         """π = softmax(logits).   Shapes: (C,)."""
         return self.logits.softmax(-1)
 
+    @validated(num_samples=kinds.count, n=kinds.count, generator=kinds.generator_for("self"))
     def sample_prior(self, num_samples: int, n: int, *, generator=None) -> torch.Tensor:
         """z ~ Categorical(π), all S·n labels from one draw.   Shapes: -> (S, n) int64."""
-        if _checks.enabled:
-            num_samples = _checks.positive_int("num_samples", num_samples)
-            n = _checks.positive_int("n", n)
-            _checks.generator(generator, self.logits.device)
         draws = torch.multinomial(
             self.weights.detach(), num_samples * n, replacement=True, generator=generator
         )
         return draws.reshape(num_samples, n)
 
+    @validated(**DATA)
     def component_log_joint(self, x: torch.Tensor) -> torch.Tensor:
         """log p(x_i, z=c) = log π_c + log N(x_i; μ_c, σ_c²) for every i and c.
 
         Shapes: (N, D) -> (N, C).
         """
-        if _checks.enabled:
-            _checks_models.data(self, x)
         x = x.unsqueeze(1)  # (N, 1, D) against (C, D)
         return normal_log_prob(x, self.loc, self.log_scale) + self.logits.log_softmax(-1)
 
+    @validated(**JOINT)
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log N(x; μ_z, σ_z²).   Shapes: (N, D), (S, N) -> (S, N)."""
-        if _checks.enabled:
-            _checks_models.labels(self, z, _checks_models.data(self, x).shape[0])
         return normal_log_prob(x, self.loc[z], self.log_scale[z])  # (S, N, D) -> (S, N)
 
     @torch.no_grad()
+    @validated(z=kinds.any_labels, generator=kinds.generator_for("z"))
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ N(μ_z, σ_z²).   Shapes: z (...) labels -> (..., D)."""
-        if _checks.enabled:
-            _checks_models.labels(self, z, samples_first=False)
-            _checks.generator(generator, z.device)
         noise = torch.randn(
             (*z.shape, self.data_dim), generator=generator, dtype=self.loc.dtype, device=z.device
         )
         return self.loc[z] + self.log_scale[z].exp() * noise
-
-
-def _check_parameters(logits, loc, log_scale) -> None:
-    _checks.tensor("loc", loc, ndim=2, shape_hint="(C, D)", fix="one row per component")
-    c, d = loc.shape
-    if c == 0 or d == 0:
-        _checks.fail(
-            "loc",
-            "of shape (C, D) with C ≥ 1 components and D ≥ 1",
-            str(tuple(loc.shape)),
-            "a mixture needs at least one component",
-        )
-    _checks.tensor(
-        "logits", logits, ndim=1, last=c, shape_hint=f"(C,) = ({c},), one per row of loc"
-    )
-    _checks.tensor("log_scale", log_scale, ndim=2, shape_hint=f"(C, D) = ({c}, {d})")
-    if log_scale.shape != loc.shape:
-        _checks.fail(
-            "log_scale",
-            f"of shape (C, D) = ({c}, {d}), like loc",
-            str(tuple(log_scale.shape)),
-            "give every component a log σ per dimension",
-        )
-    for name, value in (("logits", logits), ("log_scale", log_scale)):
-        _checks.like(name, value, "loc", loc)
-    _checks_values.finite("loc", loc)
-    _checks_values.finite("logits", logits)
-    _checks_values.scale_tensor("log_scale", log_scale)

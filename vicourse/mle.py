@@ -13,16 +13,25 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks, _checks_models, _checks_values
+from . import _checks, _checks_values
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .contracts import TractableModel
 from .mixture import GaussianMixture
-from .validation import TRUSTED
+
+EM_MODEL = kinds.fitted_model(GaussianMixture, "use fit_gradient for other models")
 
 
 def _mean_log_likelihood(model: TractableModel, x: torch.Tensor) -> torch.Tensor:
     return model.log_marginal(x).mean()
 
 
+@validated(
+    model=kinds.fitted_model(TractableModel, "use GaussianMixture or LinearGaussian"),
+    x=kinds.fit_data,
+    num_steps=kinds.count,
+    lr=kinds.positive,
+)
 def fit_gradient(
     model: TractableModel, x: torch.Tensor, *, num_steps: int = 200, lr: float = 0.05
 ) -> torch.Tensor:
@@ -36,27 +45,40 @@ def fit_gradient(
 
     Chapter: 2.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, TractableModel, "use GaussianMixture or LinearGaussian")
-        _checks_models.fit_precision("x", _checks_models.data(model, x))
-        num_steps = _checks.positive_int("num_steps", num_steps)
-        lr = _checks.positive("lr", lr)
     parameters = model.trainable_parameters()
+    start = {k: v.detach().clone() for k, v in model.named_parameters()}  # θ₀, for an error
     optimizer = torch.optim.Adam(parameters, lr=lr)
     trace = x.new_empty(num_steps + 1)
-    with TRUSTED:  # x was checked above: no check, no GPU sync inside the loop
-        for step in range(num_steps):
-            loss = -_mean_log_likelihood(model, x)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            trace[step] = -loss.detach()
-        with torch.no_grad():
-            trace[num_steps] = _mean_log_likelihood(model, x)
-    _checks_values.fit_trace(trace, lr, "log-likelihood")
+    for step in range(num_steps):  # no check, no GPU sync inside the loop
+        loss = -_mean_log_likelihood(model, x)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        trace[step] = -loss.detach()
+    with torch.no_grad():
+        trace[num_steps] = _mean_log_likelihood(model, x)
+    _refuse_divergence(model, trace, lr, start)  # a refusal that teaches, checked or not
     return trace
 
 
+def _refuse_divergence(model, trace: torch.Tensor, lr: float, start: dict) -> None:
+    """After the loop (one sync when all is well): a log-likelihood that is not finite names
+    the step and blames lr, unless it was so from the start, before any step: then a
+    parameter θ₀ that was not finite is to blame (unchecked calls reach this: checked ones
+    were refused at the entry), and is named. Adam spreads its nan to every parameter, so
+    they are judged as they were, `start`."""
+    if bool(torch.isfinite(trace).all()):
+        return
+    if not bool(torch.isfinite(trace[0])):
+        kinds.finite_parameters(model, values=start)
+    _checks_values.fit_trace(trace, lr, "log-likelihood")
+
+
+@validated(
+    model=kinds.model(GaussianMixture, "expected_log_joint sums over C labels"),
+    x=kinds.data_for(),
+    responsibilities=kinds.responsibilities,
+)
 def expected_log_joint(
     model: GaussianMixture, x: torch.Tensor, responsibilities: torch.Tensor
 ) -> torch.Tensor:
@@ -65,35 +87,11 @@ def expected_log_joint(
     With r_i = p_θold(z|x_i) computed at the current θ, this is what EM's M-step maximizes.
     Shapes: x (N, D), responsibilities (N, C) -> (N,).   Chapter: 2.
     """
-    if _checks.enabled:
-        _check_responsibilities(model, x, responsibilities)
-    with TRUSTED:
-        joint = model.component_log_joint(x)
-    return (responsibilities * joint).sum(-1)
-
-
-def _check_responsibilities(model, x, responsibilities) -> None:
-    _checks.instance("model", model, GaussianMixture, "expected_log_joint sums over C labels")
-    n, c = _checks_models.data(model, x).shape[0], model.num_components
-    _checks.tensor(
-        "responsibilities",
-        responsibilities,
-        ndim=2,
-        shape_hint=f"(N, C) = ({n}, {c})",
-        fix="pass one row per datapoint, e.g. model.posterior(x).probs",
-    )
-    if responsibilities.shape != (n, c):
-        _checks.fail(
-            "responsibilities",
-            f"of shape (N, C) = ({n}, {c})",
-            str(tuple(responsibilities.shape)),
-            "pass one row per datapoint, e.g. model.posterior(x).probs",
-        )
-    _checks.like("responsibilities", responsibilities, "the model", model.reference())
-    _checks_values.distribution_rows("responsibilities", responsibilities)
+    return (responsibilities * model.component_log_joint(x)).sum(-1)
 
 
 @torch.no_grad()
+@validated(model=EM_MODEL, min_scale=kinds.scale_in("model"), x=kinds.data_for())
 def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3) -> GaussianMixture:
     """One EM iteration, in place: the E-step r = p_θold(z|x); the M-step
     θ = argmax_θ Σ_i E_r[log p_θ(x_i, z)].
@@ -107,24 +105,10 @@ def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3)
 
     Chapter: 2.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
-        min_scale = _checks_values.scale_in_dtype(
-            "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
-        )
-        _checks_models.data(model, x)
-    with TRUSTED:
-        r = model.posterior(x).probs  # (N, C), E-step
+    r = model.posterior(x).probs  # (N, C), E-step
     counts = r.sum(0)  # (C,)
-    if not bool((counts > 0).all()):  # always checked: a fit, not an argument, can cause it
-        empty = (counts <= 0).nonzero()[:, 0].tolist()
-        _checks.fail(
-            "model",
-            "a mixture whose every component is responsible for some data",
-            f"components {empty} with none left (N_c = 0), so the M-step would divide by zero",
-            "start EM again with their loc nearer the data",
-            kind=_checks.FitError,
-        )
+    if not bool((counts > 0).all()):  # a refusal that teaches, checked or not (below)
+        _refuse_empty_components(model, counts)
     loc = (r.T @ x) / counts[:, None]  # (C, D)
     spread = (r[:, :, None] * (x[:, None, :] - loc).square()).sum(0)  # (N, C, D) -> (C, D)
     var = spread / counts[:, None]
@@ -134,6 +118,24 @@ def em_step(model: GaussianMixture, x: torch.Tensor, *, min_scale: float = 1e-3)
     return model
 
 
+def _refuse_empty_components(model, counts: torch.Tensor) -> None:
+    """A fit, not an argument, can leave a component no data: the M-step would divide by 0.
+    (Counts of nan come from parameters that are not finite: those are named instead.)"""
+    if not bool(torch.isfinite(counts).all()):
+        kinds.finite_parameters(model)
+    empty = (~(counts > 0)).nonzero()[:, 0].tolist()
+    _checks.fail(
+        "model",
+        "a mixture whose every component is responsible for some data",
+        f"components {empty} with none left (N_c = 0), so the M-step would divide by zero",
+        "start EM again with their loc nearer the data",
+        kind=_checks.FitError,
+    )
+
+
+@validated(
+    model=EM_MODEL, x=kinds.data_for(), num_steps=kinds.count, min_scale=kinds.scale_in("model")
+)
 def fit_em(
     model: GaussianMixture, x: torch.Tensor, *, num_steps: int = 50, min_scale: float = 1e-3
 ) -> torch.Tensor:
@@ -145,19 +147,10 @@ def fit_em(
 
     Chapter: 2.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, GaussianMixture, "use fit_gradient for other models")
-        _checks_models.data(model, x)
-        num_steps = _checks.positive_int("num_steps", num_steps)
-        min_scale = _checks_values.scale_in_dtype(
-            "min_scale", _checks.positive("min_scale", min_scale), model.loc.dtype
-        )
     trace = x.new_empty(num_steps + 1)
-    with TRUSTED:  # x was checked above
-        with torch.no_grad():
-            trace[0] = _mean_log_likelihood(model, x)
+    with torch.no_grad():
+        trace[0] = _mean_log_likelihood(model, x)
         for step in range(1, num_steps + 1):
             em_step(model, x, min_scale=min_scale)
-            with torch.no_grad():
-                trace[step] = _mean_log_likelihood(model, x)
+            trace[step] = _mean_log_likelihood(model, x)
     return trace

@@ -18,36 +18,39 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from . import _checks, _checks_values
+from . import _checks_kinds as kinds
+from ._checks_spec import optional, validated
 from .flows import PlanarFlow
 from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 
 ACTIVATIONS = {"tanh": nn.Tanh, "relu": nn.ReLU}
+LAYERS = dict(  # the layers of an encoder, and of a VAE, after its input width
+    latent_dim=kinds.count,
+    hidden=kinds.widths("pass hidden=() for an affine encoder"),
+    activation=kinds.activation,
+)
+NETWORK = dict(data_dim=kinds.count, **LAYERS)
+Q = dict(shared_scale=kinds.flag, covariance=kinds.covariance, flow_layers=kinds.flow_layers)
+INPUT = dict(  # what an encoder standardizes its input by
+    input_loc=optional(kinds.input_standardization(positive=False)),
+    input_scale=optional(kinds.input_standardization(positive=True)),
+)
 
 
+@validated(widths=kinds.widths("pass e.g. widths=[3, 64, 2]"), activation=kinds.activation)
 def mlp(widths: Sequence[int], activation: str) -> list[nn.Module]:
     """Linear layers between consecutive widths, each followed by the activation (by name)."""
-    if activation not in ACTIVATIONS:
-        _checks.fail(
-            "activation",
-            " or ".join(map(repr, ACTIVATIONS)),
-            repr(activation),
-            "pass activation='tanh' or 'relu'",
-        )
     layers: list[nn.Module] = []
     for a, b in itertools.pairwise(widths):
         layers += [nn.Linear(a, b), ACTIVATIONS[activation]()]
     return layers
 
 
+@validated(x=kinds.rows_to_standardize)
 def standardization(x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The column means and standard deviations of x, (D,) each; a column with no spread gets
     the scale 1, so it is only centred.   Chapters: 6, 8."""
-    _checks.tensor("x", x, ndim=2, shape_hint="(N, D)", fix="one row per datapoint")
-    if x.shape[0] < 2:
-        _checks.fail("x", "at least two rows", str(tuple(x.shape)), "pass the training data")
-    _checks_values.finite("x", x)
     scale = x.std(0)
     return x.mean(0), torch.where(scale > 0, scale, torch.ones_like(scale))
 
@@ -76,6 +79,7 @@ class GaussianEncoder(nn.Module):
     Shapes: forward(x (N, D)) -> DiagonalGaussian (N, K), or FullGaussian.   Chapters: 6, 10.
     """
 
+    @validated(**NETWORK, **Q, **INPUT)
     def __init__(
         self,
         data_dim: int,
@@ -90,30 +94,25 @@ class GaussianEncoder(nn.Module):
         flow_layers: int = 0,
     ):
         super().__init__()
-        self.data_dim = d = _checks.positive_int("data_dim", data_dim)
-        self.latent_dim = k = _checks.positive_int("latent_dim", latent_dim)
-        widths = [d, *check_widths(hidden, "pass hidden=() for an affine encoder")]
+        self.data_dim, self.latent_dim = d, k = data_dim, latent_dim
+        widths = [d, *hidden]
         layers = mlp(widths, activation)
-        shared = _checks.boolean("shared_scale", shared_scale)
-        self.covariance = _covariance(covariance, shared)
-        self.flow_layers = _flow_layers(flow_layers, self.covariance, shared)
-        outputs = k if shared else (k + k * k if self.covariance == "full" else 2 * k)
+        self.covariance, self.flow_layers = covariance, flow_layers
+        outputs = k if shared_scale else (k + k * k if self.covariance == "full" else 2 * k)
         outputs += self.flow_layers * (2 * k + 1)
         last = nn.Linear(widths[-1], outputs)
         nn.init.zeros_(last.weight)  # start at q(z|x) = N(0, I), the usual prior, for every x
         nn.init.zeros_(last.bias)
         self.net = nn.Sequential(*layers, last)
-        self.shared_log_scale = nn.Parameter(torch.zeros(k)) if shared else None
+        self.shared_log_scale = nn.Parameter(torch.zeros(k)) if shared_scale else None
         loc = torch.zeros(d) if input_loc is None else input_loc
         scale = torch.ones(d) if input_scale is None else input_scale
-        _checks.tensor("input_loc", loc, ndim=1, last=d, shape_hint=f"(D,) = ({d},)")
-        _checks.tensor("input_scale", scale, ndim=1, last=d, shape_hint=f"(D,) = ({d},)")
-        self.register_buffer("input_loc", _checks_values.finite("input_loc", loc.detach().clone()))
-        scale = _checks_values.positive_tensor("input_scale", scale.detach().clone())
-        self.register_buffer("input_scale", scale)
+        self.register_buffer("input_loc", loc.detach().clone())
+        self.register_buffer("input_scale", scale.detach().clone())
         self.to(dtype=loc.dtype if input_loc is not None else torch.get_default_dtype())
 
     @classmethod
+    @validated(x=kinds.rows_to_standardize, **LAYERS, **Q)
     def for_data(
         cls,
         x: torch.Tensor,
@@ -141,12 +140,8 @@ class GaussianEncoder(nn.Module):
         )
         return encoder.to(x.device)
 
+    @validated(x=kinds.encoder_input)
     def forward(self, x: torch.Tensor) -> DiagonalGaussian | FullGaussian | PlanarFlow:
-        if _checks.enabled:
-            d = self.data_dim
-            _checks.tensor("x", x, ndim=2, last=d, shape_hint=f"(N, {d})", fix="one row per x")
-            _checks.like("x", x, "the encoder", self.input_loc)
-            _checks_values.finite("x", x)
         out = self.net((x - self.input_loc) / self.input_scale)
         if self.covariance == "full":
             k = self.latent_dim
@@ -171,46 +166,15 @@ class GaussianEncoder(nn.Module):
 IDENTITY = math.log(math.e - 1)  # wᵀu = log(e − 1) makes û = 0: a planar layer that does nothing
 
 
-def _flow_layers(flow_layers, covariance: str, shared: bool) -> int:
-    if isinstance(flow_layers, bool) or not isinstance(flow_layers, int) or flow_layers < 0:
-        _checks.fail(
-            "flow_layers",
-            "a number of planar layers, an int ≥ 0",
-            _checks.describe_value(flow_layers),
-            "pass flow_layers=4, or 0 for none",
-        )
-    if flow_layers and (covariance == "full" or shared):
-        _checks.fail(
-            "flow_layers",
-            "0 with covariance='full' or shared_scale=True (a flow starts from its own "
-            "diagonal Gaussian)",
-            str(flow_layers),
-            "pass flow_layers=0, or the defaults for the other two",
-        )
-    return flow_layers
-
-
-def _covariance(covariance, shared: bool) -> str:
-    if covariance not in ("diagonal", "full"):
-        _checks.fail(
-            "covariance",
-            "'diagonal' or 'full'",
-            repr(covariance),
-            "pass covariance='full' for a full-covariance q (chapter 10)",
-        )
-    if covariance == "full" and shared:
-        _checks.fail(
-            "shared_scale",
-            "False with covariance='full' (the network gives each x its own L)",
-            "True",
-            "pass shared_scale=False, or covariance='diagonal'",
-        )
-    return covariance
-
-
 class BernoulliDecoder(nn.Module):
     """f_θ: z -> the logits of p_θ(x|z), an MLP.   Shapes: (..., K) -> (..., D).   Chapter: 8."""
 
+    @validated(
+        latent_dim=kinds.count,
+        hidden=kinds.widths("pass hidden=(400,)"),
+        activation=kinds.activation,
+        data_dim=kinds.count,
+    )
     def __init__(
         self,
         latent_dim: int,
@@ -219,31 +183,10 @@ class BernoulliDecoder(nn.Module):
         activation: str = "relu",
     ):
         super().__init__()
-        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
-        widths = [self.latent_dim, *check_widths(hidden, "pass hidden=(400,)")]
-        self.net = nn.Sequential(
-            *mlp(widths, activation),
-            nn.Linear(widths[-1], _checks.positive_int("data_dim", data_dim)),
-        )
+        self.latent_dim = latent_dim
+        widths = [latent_dim, *hidden]
+        self.net = nn.Sequential(*mlp(widths, activation), nn.Linear(widths[-1], data_dim))
 
+    @validated(z=kinds.decoder_input)
     def forward(self, z: torch.Tensor) -> torch.Tensor:
-        if _checks.enabled:
-            k = self.latent_dim
-            _checks.tensor("z", z, last=k, shape_hint=f"(..., {k})", fix="pass latent codes")
-            _checks.like("z", z, "the decoder", self.net[0].weight)
-            _checks_values.finite("z", z)
         return self.net(z)
-
-
-def check_widths(hidden, fix: str) -> tuple[int, ...]:
-    """Hidden widths: a list or tuple of positive ints (() for no hidden layer)."""
-    if not isinstance(hidden, list | tuple) or not all(
-        isinstance(h, int) and not isinstance(h, bool) and h > 0 for h in hidden
-    ):
-        _checks.fail(
-            "hidden",
-            "a sequence of positive layer widths, e.g. (64,) or ()",
-            repr(hidden),
-            fix,
-        )
-    return tuple(hidden)

@@ -19,7 +19,8 @@ from collections.abc import Sequence
 import torch
 import torch.nn.functional as F
 
-from . import _checks, _checks_models
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .bounds import iwae, log_weights
 from .contracts import LatentModel
 from .estimators import elbo_pathwise
@@ -27,10 +28,10 @@ from .flows import PlanarFlow
 from .fullcov import FullGaussian
 from .gaussian import DiagonalGaussian
 from .kl import kl_diag_gaussians, kl_diag_per_unit, kl_full_to_standard_normal
-from .nets import BernoulliDecoder, GaussianEncoder, standardization
-from .validation import TRUSTED
+from .nets import INPUT, LAYERS, NETWORK, BernoulliDecoder, GaussianEncoder, standardization
 
 __all__ = ["VAE", "BernoulliDecoder"]
+DRAWS = dict(x=kinds.vae_data, num_samples=kinds.count, generator=kinds.generator_for("x"))
 
 
 class VAE(LatentModel):
@@ -52,6 +53,7 @@ class VAE(LatentModel):
 
     data_range = (0.0, 1.0)  # a Bernoulli likelihood's data are pixel values in [0, 1]
 
+    @validated(**NETWORK, covariance=kinds.covariance, flow_layers=kinds.flow_layers, **INPUT)
     def __init__(
         self,
         data_dim: int,
@@ -65,8 +67,7 @@ class VAE(LatentModel):
         flow_layers: int = 0,
     ):
         super().__init__()
-        self.data_dim = _checks.positive_int("data_dim", data_dim)
-        self.latent_dim = _checks.positive_int("latent_dim", latent_dim)
+        self.data_dim, self.latent_dim = data_dim, latent_dim
         self.encoder = GaussianEncoder(
             data_dim,
             latent_dim,
@@ -81,6 +82,12 @@ class VAE(LatentModel):
         self.to(self.encoder.input_loc.dtype)
 
     @classmethod
+    @validated(
+        x=kinds.images_to_standardize,
+        **LAYERS,
+        covariance=kinds.covariance,
+        flow_layers=kinds.flow_layers,
+    )
     def for_data(
         cls,
         x: torch.Tensor,
@@ -103,94 +110,83 @@ class VAE(LatentModel):
             covariance=covariance,
             flow_layers=flow_layers,
         )
-        vae = vae.to(x.device)
-        _checks_models.data(vae, x)  # e.g. raw 0–16 pixel values are not Bernoulli data
-        return vae
+        return vae.to(x.device)
 
     # The LatentModel contract.
 
+    @validated(n=kinds.count)
     def prior(self, n: int) -> DiagonalGaussian:
         """p(z) = N(0, I) with n rows.   Shapes: (n, K)."""
-        if _checks.enabled:
-            n = _checks.positive_int("n", n)
         zeros = self.encoder.input_loc.new_zeros(n, self.latent_dim)
-        with TRUSTED:
-            return DiagonalGaussian(zeros, zeros)
+        return DiagonalGaussian(zeros, zeros)
 
+    @validated(x=kinds.vae_data, z=kinds.draws_for("self"))
     def log_likelihood(self, x: torch.Tensor, z: torch.Tensor) -> torch.Tensor:
         """log p_θ(x|z) = Σ_d [x_d log σ(f_d) + (1 − x_d) log(1 − σ(f_d))], f = f_θ(z).
 
         Shapes: (N, D), (S, N, K) -> (S, N).
         """
-        if _checks.enabled:
-            _checks_models.draws(self, z, _checks_models.data(self, x).shape[0])
-        with TRUSTED:
-            logits = self.decoder(z)  # (S, N, D)
+        logits = self.decoder(z)  # (S, N, D)
         return -F.binary_cross_entropy_with_logits(
             logits, x.expand_as(logits), reduction="none"
         ).sum(-1)
 
     @torch.no_grad()
+    @validated(z=kinds.vae_latent("draw z from the prior"), generator=kinds.generator_for("z"))
     def sample_likelihood(self, z: torch.Tensor, *, generator=None) -> torch.Tensor:
         """x ~ p_θ(x|z), binary pixels.   Shapes: (..., K) -> (..., D)."""
-        if _checks.enabled:
-            _checks_models.latent(self, z, fix="draw z from the prior")
-            _checks.generator(generator, z.device)
-        with TRUSTED:
-            probs = torch.sigmoid(self.decoder(z))
+        probs = torch.sigmoid(self.decoder(z))
         return torch.bernoulli(probs, generator=generator)
 
     @torch.no_grad()
+    @validated(z=kinds.vae_latent("pass latent codes"))
     def mean_image(self, z: torch.Tensor) -> torch.Tensor:
         """E_θ[x | z] = σ(f_θ(z)), what the decoder draws for z.   Shapes: (..., K) -> (..., D)."""
-        if _checks.enabled:
-            _checks_models.latent(self, z, fix="pass latent codes")
-        with TRUSTED:
-            return torch.sigmoid(self.decoder(z))
+        return torch.sigmoid(self.decoder(z))
 
     # The bounds.
 
+    @validated(**DRAWS)
     def terms(self, x: torch.Tensor, *, num_samples: int = 1, generator=None):
         """The two terms of −L: the reconstruction loss −E_q[log p_θ(x|z)] (Monte Carlo, with
         reparameterized draws) and KL(q_φ(z|x) ‖ p(z)) (closed form; for a flow, which has none,
         the Monte Carlo mean of log q(z) − log p(z) over the same draws).   Shapes: (N,), (N,)."""
-        if _checks.enabled:
-            _checks_models.data(self, x)
-            num_samples = _checks.positive_int("num_samples", num_samples)
-            _checks.generator(generator, x.device)
-        with TRUSTED:
-            q, z, reconstruction = self._draw(x, num_samples, generator)
-            if isinstance(q, FullGaussian):
-                return reconstruction, kl_full_to_standard_normal(q)
-            if isinstance(q, PlanarFlow):
-                prior = self.prior(x.shape[0])
-                return reconstruction, (q.log_prob(z) - prior.log_prob(z)).mean(0)
-            return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
+        q, z, reconstruction = self._draw(x, num_samples, generator)
+        if isinstance(q, FullGaussian):
+            return reconstruction, kl_full_to_standard_normal(q)
+        if isinstance(q, PlanarFlow):
+            prior = self.prior(x.shape[0])
+            return reconstruction, (q.log_prob(z) - prior.log_prob(z)).mean(0)
+        return reconstruction, kl_diag_gaussians(q, self.prior(x.shape[0]))
 
     def _draw(self, x, num_samples, generator):
         """q_φ(z|x), reparameterized draws z from it, and the reconstruction loss at them
-        (no checks: the callers make them)."""
+        (the callers' arguments, checked)."""
         q = self.encoder(x)
         z = q.rsample(num_samples, generator=generator)
         return q, z, -self.log_likelihood(x, z).mean(0)
 
+    @validated(**DRAWS, kl=kinds.one_of(("analytic", "mc"), "pass kl='analytic'"))
     def elbo(
         self, x: torch.Tensor, *, num_samples: int = 1, kl: str = "analytic", generator=None
     ) -> torch.Tensor:
         """The ELBO per image: with the KL in closed form ("analytic"), or everything by Monte
         Carlo, E_q[log p(x, z) − log q(z)] ("mc"): the same expectation, estimates of different
         variance.   Shapes: (N,)."""
-        if kl == "analytic":
-            reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
-            return -(reconstruction + divergence)
         if kl == "mc":
-            if _checks.enabled:
-                _checks_models.data(self, x)
-            with TRUSTED:
-                q = self.encoder(x)
+            q = self.encoder(x)
             return elbo_pathwise(self, q, x, num_samples, generator=generator).surrogate
-        _checks.fail("kl", "'analytic' or 'mc'", repr(kl), "pass kl='analytic'")
+        reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
+        return -(reconstruction + divergence)
 
+    @validated(
+        x=kinds.vae_data,
+        num_samples=kinds.count,
+        objective=kinds.one_of(("elbo", "iwae"), "pass objective='elbo'"),
+        kl_weight=kinds.kl_weight,
+        free_bits=kinds.free_bits,
+        generator=kinds.generator_for("x"),
+    )
     def loss(
         self,
         x: torch.Tensor,
@@ -214,100 +210,54 @@ class VAE(LatentModel):
             collapse, chapter 10). 0 is the plain KL.
 
         Shapes: x (N, D) -> ()."""
-        if objective == "elbo":
-            if _checks.enabled:
-                _check_kl_weight(kl_weight, x)
-                free_bits = _check_free_bits(free_bits, self.encoder)
-            if free_bits:
-                return self._free_bits_loss(x, num_samples, kl_weight, free_bits, generator)
-            reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
-            return (reconstruction + kl_weight * divergence).mean()
-        if _checks.enabled and free_bits != 0:
-            elbo_only("free_bits", free_bits, "0")
-        if _checks.enabled and not (isinstance(kl_weight, float | int) and kl_weight == 1):
-            elbo_only("kl_weight", kl_weight, "1")
         if objective == "iwae":
-            if _checks.enabled:
-                _checks_models.data(self, x)
-                num_samples = _checks.positive_int("num_samples", num_samples)
-                _checks.generator(generator, x.device)
-            with TRUSTED:
-                q = self.encoder(x)
-                z = q.rsample(num_samples, generator=generator)
-                return -iwae(log_weights(self, q, x, z)).mean()
-        _checks.fail("objective", "'elbo' or 'iwae'", repr(objective), "pass objective='elbo'")
+            q = self.encoder(x)
+            z = q.rsample(num_samples, generator=generator)
+            return -iwae(log_weights(self, q, x, z)).mean()
+        if free_bits:
+            return self._free_bits_loss(x, num_samples, kl_weight, free_bits, generator)
+        reconstruction, divergence = self.terms(x, num_samples=num_samples, generator=generator)
+        return (reconstruction + kl_weight * divergence).mean()
 
     def _free_bits_loss(self, x, num_samples, kl_weight, free_bits, generator) -> torch.Tensor:
         """reconstruction + β Σ_k max(λ, mean KL_k), with terms' draws (checked by loss)."""
-        with TRUSTED:
-            q, _, reconstruction = self._draw(x, num_samples, generator)
-            per_unit = kl_diag_per_unit(q, self.prior(x.shape[0]))  # (N, K)
+        q, _, reconstruction = self._draw(x, num_samples, generator)
+        per_unit = kl_diag_per_unit(q, self.prior(x.shape[0]))  # (N, K)
         kl = per_unit.mean(0).clamp_min(free_bits).sum()
         return reconstruction.mean() + kl_weight * kl
 
     @torch.no_grad()
-    def unit_activity(self, x: torch.Tensor) -> torch.Tensor:
+    @validated(x=kinds.vae_images, num_samples=kinds.count, generator=kinds.generator_for("x"))
+    def unit_activity(
+        self, x: torch.Tensor, *, num_samples: int = 1000, generator=None
+    ) -> torch.Tensor:
         """How much each latent unit u varies with the image: Var_x(E_q[z_u | x]), the variance
         over the images x of the encoder's mean. Burda et al. (2016) call a unit active when
         it exceeds 0.01: an inactive unit says the same for every image, its q matching the
-        prior (posterior collapse, chapter 10).   Shapes: x (N, D) -> (K,)."""
-        if _checks.enabled:
-            if _checks_models.data(self, x).shape[0] < 2:
-                _checks.fail("x", "at least two images", str(tuple(x.shape)), "pass more images")
-        with TRUSTED:
-            return self.encoder(x).loc.var(0)
+        prior (posterior collapse, chapter 10).   Shapes: x (N, D) -> (K,).
+
+        A Gaussian q's mean is its loc. A flow's (flow_layers > 0) has no closed form: it is the
+        mean of num_samples draws of q(z|x), from `generator` (None: a fixed seed, so that the
+        same x gives the same answer and torch's global stream is left as it was). Their noise
+        adds about Var_q(z_u)/num_samples, 0.001 for a q as wide as the prior."""
+        q = self.encoder(x)
+        if not isinstance(q, PlanarFlow):
+            return q.loc.var(0)
+        if generator is None:  # a fixed seed, as above
+            generator = torch.Generator(x.device).manual_seed(0)
+        return q.sample(num_samples, generator=generator).mean(0).var(0)
 
     @torch.no_grad()
+    @validated(**DRAWS, batch_size=kinds.count)
     def iwae(
         self, x: torch.Tensor, num_samples: int = 1000, *, batch_size: int = 100, generator=None
     ) -> torch.Tensor:
         """The importance-weighted bound IWAE_k = E[log (1/k) Σ_j p(x, z_j)/q(z_j|x)], z_j ~ q,
         a lower bound on log p(x) that rises to it as k grows (Burda et al., 2016); here one
         estimate per image, computed batch_size images at a time.   Shapes: (N,)."""
-        if _checks.enabled:
-            _checks_models.data(self, x)
-            num_samples = _checks.positive_int("num_samples", num_samples)
-            batch_size = _checks.positive_int("batch_size", batch_size)
-            _checks.generator(generator, x.device)
         out = []
-        with TRUSTED:
-            for chunk in x.split(batch_size):
-                q = self.encoder(chunk)
-                z = q.sample(num_samples, generator=generator)
-                out.append(iwae(log_weights(self, q, chunk, z)))
+        for chunk in x.split(batch_size):
+            q = self.encoder(chunk)
+            z = q.sample(num_samples, generator=generator)
+            out.append(iwae(log_weights(self, q, chunk, z)))
         return torch.cat(out)
-
-
-def _check_kl_weight(kl_weight, x: torch.Tensor) -> None:
-    if isinstance(kl_weight, torch.Tensor):
-        _checks.tensor("kl_weight", kl_weight, ndim=0, shape_hint="a 0-d tensor")
-        _checks.like("kl_weight", kl_weight, "x", x)
-        return  # its value is not read here: that would make a GPU wait (checked in train)
-    if _checks.real("kl_weight", kl_weight) < 0:
-        _checks.fail("kl_weight", "a weight β ≥ 0", repr(kl_weight), "pass a weight in [0, 1]")
-
-
-def elbo_only(name: str, value, neutral: str) -> None:
-    """Refuse a setting of the KL term (kl_weight, kl_warmup, free_bits) with the IWAE
-    objective, which has no separate KL term; `neutral` is the value that means "none"."""
-    _checks.fail(
-        name,
-        f"{neutral} with objective='iwae' (the IWAE bound has no separate KL term)",
-        _checks.describe_value(value),
-        f"pass {name}={neutral} (or leave it out), or use objective='elbo'",
-    )
-
-
-def _check_free_bits(free_bits, encoder) -> float:
-    if _checks.real("free_bits", free_bits) < 0:
-        _checks.fail(
-            "free_bits", "a number of nats λ ≥ 0", repr(free_bits), "pass 0.1, or 0 for none"
-        )
-    if free_bits and (encoder.covariance != "diagonal" or encoder.flow_layers):
-        _checks.fail(
-            "free_bits",
-            "0 for a full-covariance or flow q (free bits need a KL per latent unit)",
-            repr(free_bits),
-            "use a diagonal encoder, or a KL warm-up (train(kl_warmup=...))",
-        )
-    return float(free_bits)

@@ -801,6 +801,8 @@ def malformations(kind: str, value) -> list[tuple[str, object, bool]]:
     """(description, malformed value, must it raise?) for one argument of `kind`."""
     if kind == "unchecked":  # declared as taking any value
         return []
+    if kind == "labels" and value.is_floating_point():  # relaxed points where labels also do
+        kind = "data"
     if kind in ("q", "optional_q") and isinstance(value, vicourse.Categorical):
         kind = kind.replace("q", "categorical")
     cases = [
