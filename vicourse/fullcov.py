@@ -18,8 +18,9 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks, _checks_values
-from .families import Family, check_draws
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
+from .families import Family
 from .gaussian import DiagonalGaussian
 from .numerics import HALF_LOG_2PI
 
@@ -28,9 +29,10 @@ class FullGaussian(Family):
     """q(z) = N(loc, L Lᵀ) with L from `tril` (see the module): a Gaussian with any covariance.
 
     Args:
-        loc: μ, shape (N, K).
+        loc: μ, shape (N, K), float32 or float64 (log q solves a triangular system).
         tril: (N, K, K), same dtype and device: below the diagonal, L's entries; on it, log L_kk.
-            Finite, and exp of its diagonal must have a finite, nonzero square (checked here).
+            Finite; exp of its diagonal must have a finite, nonzero square, and L⁻¹ entries no
+            larger than 1/σ may have for a diagonal q (checked here), so that log q is finite.
 
     Shapes: loc (N, K), tril (N, K, K) -> rsample (S, N, K), log_prob (S, N), entropy (N,).
     Chapter: 10, richer posteriors.
@@ -39,33 +41,24 @@ class FullGaussian(Family):
     __slots__ = ("loc", "tril")
     has_rsample = True  # z = μ + L ε is differentiable in μ and L (chapter 7)
 
+    @validated(loc=kinds.full_loc, tril=kinds.full_tril)
     def __init__(self, loc: torch.Tensor, tril: torch.Tensor):
-        if _checks.enabled:
-            _check_parameters(loc, tril)
-            _checks_values.finite("loc", loc)
-            _checks_values.finite("tril", tril)
-            _checks_values.scale_tensor("tril's diagonal", _diagonal(tril))
         self.loc, self.tril = loc, tril
 
     @classmethod
+    @validated(  # untrusted: the constructor checks q's dtype (no float16) too
+        trusted=False, q=kinds.diagonal_q(DiagonalGaussian)
+    )
     def from_diagonal(cls, q: DiagonalGaussian) -> FullGaussian:
         """The same distribution as a diagonal q: L = diag σ. A starting point for fit_local."""
-        _checks.instance("q", q, DiagonalGaussian, "pass a DiagonalGaussian")
         return cls(q.loc, torch.diag_embed(q.log_scale))
 
     @classmethod
+    @validated(  # untrusted: the constructor checks the tril made from scale_tril too
+        trusted=False, loc=kinds.full_loc, scale_tril=kinds.full_scale_tril
+    )
     def from_scale_tril(cls, loc: torch.Tensor, scale_tril: torch.Tensor) -> FullGaussian:
         """Build q from L itself (lower triangular, positive diagonal)."""
-        if _checks.enabled:
-            _check_parameters(loc, scale_tril, "scale_tril")
-            if bool((scale_tril.triu(1) != 0).any()):
-                _checks.fail(
-                    "scale_tril",
-                    "lower triangular (zeros above the diagonal), a Cholesky factor L",
-                    "a matrix with entries above its diagonal",
-                    "pass torch.linalg.cholesky(covariance), not the covariance itself",
-                )
-            _checks_values.positive_tensor("scale_tril's diagonal", _diagonal(scale_tril))
         return cls(loc, scale_tril.tril(-1) + torch.diag_embed(_diagonal(scale_tril).log()))
 
     @property
@@ -73,6 +66,7 @@ class FullGaussian(Family):
         """K, the size of the last axis of loc."""
         return self.loc.shape[-1]
 
+    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The variational parameters by name: FullGaussian(**q.params()) rebuilds q."""
         return {"loc": self.loc, "tril": self.tril}
@@ -91,6 +85,7 @@ class FullGaussian(Family):
     def __repr__(self) -> str:
         return f"FullGaussian(loc={self.loc}, scale_tril={self.scale_tril})"
 
+    @validated(**kinds.drawing)
     def rsample(
         self, num_samples: int, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
@@ -98,18 +93,16 @@ class FullGaussian(Family):
 
         Shapes: (S, N, K).
         """
-        num_samples = self._draw_arguments(num_samples, generator)
         shape = (num_samples, *self.loc.shape)
         eps = torch.randn(shape, generator=generator, device=self.loc.device, dtype=self.loc.dtype)
         return self.loc + torch.einsum("...ij,s...j->s...i", self.scale_tril, eps)
 
+    @validated(z=kinds.draws_of_q)
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log q(z) = −½ ‖L⁻¹(z − μ)‖² − Σ_k log L_kk − (K/2) log 2π.
 
         Shapes: z (S, N, K) -> (S, N).
         """
-        if _checks.enabled:
-            check_draws(z, self.loc)
         diff = (z - self.loc).unsqueeze(-1)  # (S, N, K, 1)
         scale = self.scale_tril.expand(*diff.shape[:-2], *self.scale_tril.shape[-2:])
         white = torch.linalg.solve_triangular(scale, diff, upper=False).squeeze(-1)
@@ -119,10 +112,12 @@ class FullGaussian(Family):
             - self.latent_dim * HALF_LOG_2PI
         )
 
+    @validated()
     def entropy(self) -> torch.Tensor:
         """H(q) = Σ_k (½ log 2πe + log L_kk).   Shapes: (N,)."""
         return (0.5 + HALF_LOG_2PI + _diagonal(self.tril)).sum(-1)
 
+    @validated()
     def to_torch(self) -> torch.distributions.MultivariateNormal:
         """The same distribution as a torch.distributions object (the tests' oracle)."""
         return torch.distributions.MultivariateNormal(self.loc, scale_tril=self.scale_tril)
@@ -130,18 +125,3 @@ class FullGaussian(Family):
 
 def _diagonal(matrix: torch.Tensor) -> torch.Tensor:
     return matrix.diagonal(dim1=-2, dim2=-1)
-
-
-def _check_parameters(loc, tril, name: str = "tril") -> None:
-    _checks.tensor("loc", loc, ndim=2, shape_hint="(N, K)", fix="pass μ with one row per x")
-    n, k = loc.shape
-    if k == 0:
-        _checks.fail("loc", "of shape (N, K) with K ≥ 1", str(tuple(loc.shape)), "use K ≥ 1")
-    _checks.shaped_like(
-        name,
-        tril,
-        (n, k, k),
-        loc,
-        "one K × K matrix per row of loc (N, K)",
-        "pass one K × K matrix per row of loc (FullGaussian.from_diagonal makes one)",
-    )

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import torch
 
-from . import _checks, _checks_values
-from .families import Family, check_draws
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
+from .families import Family
 from .numerics import HALF_LOG_2PI, normal_log_prob
 
 
@@ -35,21 +36,17 @@ class DiagonalGaussian(Family):
     __slots__ = ("loc", "log_scale")
     has_rsample = True  # z = μ + σ ε is differentiable in μ and σ (chapter 7)
 
+    @validated(loc=kinds.gaussian_loc, log_scale=kinds.gaussian_log_scale)
     def __init__(self, loc: torch.Tensor, log_scale: torch.Tensor):
-        if _checks.enabled:
-            _check_parameters(loc, log_scale)
         shape = torch.broadcast_shapes(loc.shape, log_scale.shape)
         self.loc, self.log_scale = loc.expand(shape), log_scale.expand(shape)
-        if _checks.enabled:
-            _checks_values.finite("loc", self.loc)
-            _checks_values.scale_tensor("log_scale", self.log_scale)
 
     @classmethod
+    @validated(  # untrusted: q's constructor checks log σ (its dtype, shape and range) too
+        trusted=False, loc=kinds.gaussian_loc, scale=kinds.gaussian_scale
+    )
     def from_scale(cls, loc: torch.Tensor, scale: torch.Tensor) -> DiagonalGaussian:
         """Build q from σ instead of log σ (σ must be positive)."""
-        if _checks.enabled:
-            _checks.tensor("scale", scale)
-            _checks_values.positive_tensor("scale", scale)
         return cls(loc, scale.log())
 
     @property
@@ -57,6 +54,7 @@ class DiagonalGaussian(Family):
         """K, the size of the last axis."""
         return self.loc.shape[-1]
 
+    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The variational parameters by name: DiagonalGaussian(**q.params()) rebuilds q."""
         return {"loc": self.loc, "log_scale": self.log_scale}
@@ -69,6 +67,7 @@ class DiagonalGaussian(Family):
     def __repr__(self) -> str:
         return f"DiagonalGaussian(loc={self.loc}, scale={self.scale})"
 
+    @validated(**kinds.drawing)
     def rsample(
         self, num_samples: int, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
@@ -77,20 +76,19 @@ class DiagonalGaussian(Family):
 
         Shapes: (S, ..., K).   Chapter 7 explains why this form matters.
         """
-        num_samples = self._draw_arguments(num_samples, generator)
         shape = (num_samples, *self.loc.shape)
         eps = torch.randn(shape, generator=generator, device=self.loc.device, dtype=self.loc.dtype)
         return self.loc + self.scale * eps  # (S, N, K)
 
+    @validated(z=kinds.draws_of_q)
     def log_prob(self, z: torch.Tensor) -> torch.Tensor:
         """log q(z), summed over the K latent dimensions.
 
         Shapes: z (S, ..., K) -> (S, ...), broadcasting z's leading axes against q's.
         """
-        if _checks.enabled:
-            check_draws(z, self.loc)
         return normal_log_prob(z, self.loc, self.log_scale)
 
+    @validated()
     def entropy(self) -> torch.Tensor:
         """H(q) = −E_q[log q(z)] = Σ_k (½ log 2πe + log σ_k).
 
@@ -98,27 +96,8 @@ class DiagonalGaussian(Family):
         """
         return (0.5 + HALF_LOG_2PI + self.log_scale).sum(-1)
 
+    @validated()
     def to_torch(self) -> torch.distributions.Independent:
         """The same distribution as a torch.distributions object (the tests' oracle)."""
         normal = torch.distributions.Normal(self.loc, self.scale)
         return torch.distributions.Independent(normal, 1)
-
-
-def _check_parameters(loc, log_scale) -> None:
-    _checks.tensor("loc", loc, fix="pass μ with the latent dimension K last")
-    _checks.tensor("log_scale", log_scale)
-    _checks.like("log_scale", log_scale, "loc", loc)
-    shape = _checks.broadcast(
-        "log_scale",
-        log_scale.shape,
-        loc.shape,
-        f"of a shape that broadcasts with loc's {tuple(loc.shape)}",
-        "give it loc's shape, or (K,) to share it across datapoints",
-    )
-    if len(shape) == 0 or shape[-1] == 0:
-        _checks.fail(
-            "loc",
-            "of shape (..., K) with K ≥ 1 latent dimensions last",
-            str(tuple(shape)),
-            "for one latent dimension use shape (N, 1)",
-        )

@@ -13,6 +13,11 @@ density of y, the concrete distribution, is
     log q(y) = log (C − 1)! + (C − 1) log τ + Σ_c (logits_c − (τ + 1) log y_c)
                − C logsumexp_c(logits_c − τ log y_c).
 
+It is computed from log y: for q's own draws, the sampler's log-softmax, remembered with them
+(as flows.py remembers its draws' log q), since at a low τ an entry of y underflows to 0 while
+its log is finite; for any other y, the log of y, an entry 0 counted as the smallest normal
+number of its dtype.
+
 StraightThroughCategorical's draws are the one-hot vectors h of argmax y, exact categorical
 draws; the backward pass uses the relaxed draw's Jacobian with f's gradient taken at the
 discrete draw, J_y(logits)ᵀ ∇f(h), where the relaxation's is J_y(logits)ᵀ ∇f(y). The two agree
@@ -28,7 +33,10 @@ import math
 
 import torch
 
-from . import _checks, _checks_values
+from . import _checks
+from . import _checks_kinds as kinds
+from ._checks_kinds import check_points  # noqa: F401  (bernoulli_mixture imports it from here)
+from ._checks_spec import validated
 from .families import Family
 
 
@@ -37,22 +45,24 @@ class RelaxedCategorical(Family):
 
     Args:
         logits: (N, C) unnormalized log probabilities, finite.
-        temperature: τ > 0, a number or a 0-dimensional tensor.
+        temperature: τ > 0, a number or a 0-dimensional tensor, at most the dtype's limit and
+            large enough that (logits + g) / τ and log q stay finite (checked here).
 
     Shapes: rsample (S, N, C) points of the simplex; log_prob (S, N, C) -> (S, N).
     Chapter: 11.
     """
 
-    __slots__ = ("logits", "temperature")
+    __slots__ = ("_last", "logits", "temperature")
     has_rsample = True
     event_ndim = 1  # a draw is a point of the simplex, a C-vector
 
+    @validated(logits=kinds.relaxed_logits, temperature=kinds.temperature)
     def __init__(self, logits: torch.Tensor, temperature):
-        if _checks.enabled:
-            _check_parameters(logits, temperature)
         self.logits = logits
         self.temperature = torch.as_tensor(temperature, dtype=logits.dtype, device=logits.device)
+        self._last = None  # the last draws y with their log y (Family._remember)
 
+    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The parameters by name: type(q)(**q.params()) rebuilds q."""
         return {"logits": self.logits, "temperature": self.temperature}
@@ -67,9 +77,9 @@ class RelaxedCategorical(Family):
             f"temperature={self.temperature.item():.3g})"
         )
 
+    @validated(**kinds.drawing)
     def gumbel(self, num_samples: int, *, generator=None) -> torch.Tensor:
         """Standard Gumbel noise, one value per category and draw.   Shapes: (S, N, C)."""
-        num_samples = self._draw_arguments(num_samples, generator)
         u = torch.rand(
             (num_samples, *self.logits.shape),
             generator=generator,
@@ -79,22 +89,48 @@ class RelaxedCategorical(Family):
         tiny = torch.finfo(u.dtype).tiny  # u = 0 would give an infinite g
         return -torch.log(-torch.log(u.clamp_min(tiny)))
 
+    @validated(gumbel=kinds.gumbel_noise)
     def relax(self, gumbel: torch.Tensor) -> torch.Tensor:
         """y = softmax((logits + g) / τ), differentiable in the logits.   (S, N, C)."""
         return torch.softmax((self.logits + gumbel) / self.temperature, dim=-1)
 
+    def _draw(self, num_samples: int, generator) -> tuple[torch.Tensor, torch.Tensor]:
+        """Relaxed draws y and their log y, a log-softmax: at a low τ an entry of y may
+        underflow to 0, while its log stays finite (and log_prob uses it)."""
+        noise = self.gumbel(num_samples, generator=generator)
+        log_y = torch.log_softmax((self.logits + noise) / self.temperature, dim=-1)
+        return log_y.exp(), log_y
+
+    @validated(**kinds.drawing)
     def rsample(
         self, num_samples: int, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
-        """Relaxed draws y, differentiable in the logits.   Shapes: (S, N, C)."""
-        return self.relax(self.gumbel(num_samples, generator=generator))
+        """Relaxed draws y, differentiable in the logits (log_prob of them is computed from their
+        remembered log y).   Shapes: (S, N, C)."""
+        y, log_y = self._draw(num_samples, generator)
+        self._last = self._remember(y, log_y)
+        return y
 
+    @validated(**kinds.drawing)
+    def sample(self, num_samples: int, *, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The draws of rsample with the same generator state, cut from the graph (their log y
+        is remembered too).   Shapes: (S, N, C)."""
+        with torch.no_grad():
+            y, log_y = self._draw(num_samples, generator)
+        self._last = self._remember(y, log_y)
+        return y
+
+    @validated(y=kinds.relaxed_points)
     def log_prob(self, y: torch.Tensor) -> torch.Tensor:
-        """The concrete log-density of points y of the simplex.   (S, N, C) -> (S, N)."""
-        if _checks.enabled:
-            check_points("y", y, tuple(self.logits.shape), "pass relaxed draws, q.rsample(S)")
+        """The concrete log-density of points y of the simplex.   (S, N, C) -> (S, N).
+
+        It is computed from log y: the remembered one for q's last draws (that very tensor,
+        unchanged since), else y's own, where an entry 0 (one that underflowed) counts as the
+        dtype's smallest normal number."""
+        log_y = self._recall(self._last, y)
+        if log_y is None:
+            log_y = y.clamp_min(torch.finfo(y.dtype).tiny).log()
         c, tau = self.num_categories, self.temperature
-        log_y = y.log()
         return (
             math.lgamma(c)
             + (c - 1) * tau.log()
@@ -102,13 +138,9 @@ class RelaxedCategorical(Family):
             - c * torch.logsumexp(self.logits - tau * log_y, dim=-1)
         )
 
+    @validated()
     def entropy(self) -> torch.Tensor:
-        _checks.fail(
-            "q",
-            "a family whose entropy has a closed form",
-            f"a {type(self).__name__}, whose entropy has none",
-            "estimate it from draws: −q.log_prob(q.sample(S)).mean(0)",
-        )
+        _no_entropy(self)  # a refusal that teaches: the message is in the helper
 
 
 class StraightThroughCategorical(RelaxedCategorical):
@@ -121,6 +153,7 @@ class StraightThroughCategorical(RelaxedCategorical):
 
     __slots__ = ()
 
+    @validated(**kinds.drawing)
     def rsample(
         self, num_samples: int, *, generator: torch.Generator | None = None
     ) -> torch.Tensor:
@@ -129,62 +162,26 @@ class StraightThroughCategorical(RelaxedCategorical):
         hard = torch.nn.functional.one_hot(y.argmax(-1), self.num_categories).to(y.dtype)
         return hard + (y - y.detach())  # exactly hard: y − y.detach() is 0
 
+    sample = Family.sample  # the one-hot draws of rsample cut from the graph, not relaxed ones
+
+    @validated(y=kinds.unchecked)  # any y is refused alike: a one-hot draw has no density
     def log_prob(self, y: torch.Tensor) -> torch.Tensor:
-        _checks.fail(
-            "y",
-            "a point inside the simplex (a straight-through draw is one-hot: it has no density)",
-            "a call of StraightThroughCategorical.log_prob",
-            "use Categorical(q.logits).log_prob(y.argmax(-1)) for the label's probability",
-        )
+        _no_density()  # a refusal that teaches: the message is in the helper
 
 
-def _check_parameters(logits, temperature) -> None:
-    _checks.tensor(
-        "logits", logits, ndim=2, shape_hint="(N, C)", fix="pass one row of logits per datapoint"
+def _no_entropy(q: RelaxedCategorical):
+    _checks.fail(
+        "q",
+        "a family whose entropy has a closed form",
+        f"a {type(q).__name__}, whose entropy has none",
+        "estimate it from draws: −q.log_prob(q.sample(S)).mean(0)",
     )
-    if logits.shape[-1] < 2:
-        _checks.fail(
-            "logits",
-            "of shape (N, C) with C ≥ 2 categories",
-            str(tuple(logits.shape)),
-            "pass one logit per category",
-        )
-    _checks_values.finite("logits", logits)
-    if isinstance(temperature, torch.Tensor) and temperature.numel() != 1:
-        _checks.fail(
-            "temperature",
-            "one number τ > 0",
-            f"a tensor of shape {tuple(temperature.shape)}",
-            "pass temperature=0.5",
-        )
-    tau = _checks.positive("temperature", temperature)
-    _checks_values.scale_in_dtype("temperature", tau, logits.dtype)  # 1/τ finite
 
 
-def check_points(
-    name: str, y, shape: tuple[int, ...], fix: str, *, closed: bool = False
-) -> torch.Tensor:
-    """y is (S, *shape) points of the simplex: entries > 0 (≥ 0 if closed, which admits
-    one-hot vectors) whose rows sum to 1."""
-    _checks.tensor(name, y, fix=fix)
-    if y.ndim != 1 + len(shape) or tuple(y.shape[1:]) != tuple(shape):
-        _checks.fail(
-            name,
-            f"points of the simplex of shape (S, {', '.join(map(str, shape))})",
-            str(tuple(y.shape)),
-            fix,
-        )
-    _checks_values.finite(name, y.detach())
-    values = y.detach()
-    tolerance = 1e-4 if values.dtype in (torch.float16, torch.bfloat16) else 1e-6
-    outside = (values < 0) if closed else (values <= 0)
-    if bool(outside.any()) or bool(((values.sum(-1) - 1).abs() > tolerance * shape[-1]).any()):
-        _checks.fail(
-            name,
-            f"points {'of' if closed else 'inside'} the simplex ("
-            f"{'entries ≥ 0' if closed else 'positive entries'}, each row summing to 1)",
-            f"entries from {values.min().item():.3g} to {values.max().item():.3g}, row sums "
-            f"from {values.sum(-1).min().item():.6g} to {values.sum(-1).max().item():.6g}",
-            fix,
-        )
-    return y
+def _no_density():
+    _checks.fail(
+        "y",
+        "a point inside the simplex (a straight-through draw is one-hot: it has no density)",
+        "a call of StraightThroughCategorical.log_prob",
+        "use Categorical(q.logits).log_prob(y.argmax(-1)) for the label's probability",
+    )

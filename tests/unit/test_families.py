@@ -22,8 +22,7 @@ class Point(Family):
     def params(self):
         return {"loc": self.loc}
 
-    def rsample(self, num_samples, *, generator=None):
-        num_samples = self._draw_arguments(num_samples, generator)
+    def rsample(self, num_samples, *, generator=None):  # q.sample checks its arguments
         return self.loc.expand(num_samples, *self.loc.shape)
 
 
