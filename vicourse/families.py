@@ -54,6 +54,7 @@ class Family:
 
     __slots__ = ()
     has_rsample = False  # whether draws are a differentiable function of the parameters
+    has_density = True  # whether log_prob holds at the family's own draws (the score function's)
     event_ndim = 1
 
     @validated()

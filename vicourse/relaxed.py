@@ -152,6 +152,7 @@ class StraightThroughCategorical(RelaxedCategorical):
     """
 
     __slots__ = ()
+    has_density = False  # a one-hot draw is a vertex of the simplex: no density there
 
     @validated(**kinds.drawing)
     def rsample(
