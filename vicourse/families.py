@@ -55,6 +55,7 @@ class Family:
     __slots__ = ()
     has_rsample = False  # whether draws are a differentiable function of the parameters
     has_density = True  # whether log_prob holds at the family's own draws (the score function's)
+    fixed: tuple[str, ...] = ()  # parameters a fit keeps as given (a relaxed q's temperature)
     event_ndim = 1
 
     @validated()

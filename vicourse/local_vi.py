@@ -15,17 +15,17 @@ Chapter 5, "Per-datapoint variational inference" (book/05_per_datapoint_vi.ipynb
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable
 from typing import NamedTuple
 
 import torch
 
-from . import _checks, _checks_models, _checks_values
+from . import _checks_kinds as kinds
+from . import _checks_values
+from ._checks_spec import validated
 from .contracts import LatentModel
-from .estimators import Estimate, default_estimator, elbo_pathwise
+from .estimators import Estimate, default_estimator
 from .families import Family
-from .validation import TRUSTED
 
 
 class LocalFit(NamedTuple):
@@ -58,26 +58,38 @@ def ascend(
     Returns the trace of estimate()'s value, averaged over datapoints: (num_steps + 1,), [0] at
     the start, [t] after t steps (one estimate per step, so no extra work).   Chapters: 5, 6.
 
-    The first estimate runs with the caller's checks, so a bad argument is named before any
-    step; every later one runs unchecked (no check, no GPU sync per step).
+    Called from the trusted bodies of the fitters, whose arguments were checked where the call
+    entered: no step checks anything (no check, no GPU sync per step). A fit computes its own
+    gradients, under torch.no_grad() too; only `parameters` get a .grad (not, say, the model's
+    when it is held fixed).
     """
     optimizer, schedule = annealed_adam(parameters, lr, num_steps)
     trace = like.new_empty(num_steps + 1)
-    result = estimate()
-    with TRUSTED:
+    with torch.enable_grad():
         for step in range(num_steps + 1):
-            if step:
-                result = estimate()
+            result = estimate()
             trace[step] = result.value.mean()
             if step == num_steps:
                 break
             optimizer.zero_grad()
-            (-result.surrogate.mean()).backward()
+            (-result.surrogate.mean()).backward(inputs=parameters)
             optimizer.step()
             schedule.step()
-    return _checks_values.fit_trace(trace, lr, "ELBO")
+    return _checks_values.fit_trace(trace, lr, "ELBO")  # a FitError that says which lr diverged
 
 
+@validated(
+    model=kinds.model(LatentModel),
+    x=kinds.fit_data_for(),
+    num_steps=kinds.count,
+    num_samples=kinds.count,
+    lr=kinds.positive,
+    estimator=kinds.estimator,
+    init=kinds.fitted_q_for(),
+    fit_model=kinds.flag,
+    baseline=kinds.estimator_baseline(),
+    generator=kinds.generator_for("x"),
+)
 def fit_local(
     model: LatentModel,
     x: torch.Tensor,
@@ -99,29 +111,20 @@ def fit_local(
             rsample) or vicourse.elbo_score_function (any q); by default the first where q has
             rsample, else the second.
         baseline: for the score estimator (see estimators.score_function).
-        init: the starting q, one row per datapoint; the prior p(z) by default.
+        init: the starting q, one row per datapoint; the prior p(z) by default. Only its
+            variational parameters are fitted: a temperature τ stays as given (q.fixed).
         fit_model: also step θ, the model's parameters, as the notes' loop does.
 
     Returns:
         LocalFit(q, trace).   Chapter: 5.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, LatentModel, "use a vicourse model")
-        n = _checks_models.fit_precision("x", _checks_models.data(model, x)).shape[0]
-        num_steps = _checks.positive_int("num_steps", num_steps)
-        num_samples = _checks.positive_int("num_samples", num_samples)
-        lr = _checks.positive("lr", lr)
-        check_estimator(estimator)
-        if init is not None:
-            _checks_models.q(model, init, n)
-        _checks.boolean("fit_model", fit_model)
     init = model.prior(x.shape[0]) if init is None else init
     estimate = estimator or default_estimator(init)
-    if _checks.enabled:
-        check_baseline_taken(estimate, baseline)
     options = {} if baseline is None else {"baseline": baseline}
-    params = {k: v.detach().clone().requires_grad_() for k, v in init.params().items()}
-    trainable = list(params.values())
+    params = {
+        k: v.detach().clone().requires_grad_(k not in init.fixed) for k, v in init.params().items()
+    }
+    trainable = [v for k, v in params.items() if k not in init.fixed]
     if fit_model:
         trainable += model.trainable_parameters()
 
@@ -130,32 +133,4 @@ def fit_local(
         return estimate(model, q, x, num_samples, generator=generator, **options)
 
     trace = ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
-    with TRUSTED:
-        return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)
-
-
-def check_estimator(estimator) -> None:
-    """An ELBO estimator (a function like elbo_pathwise), or None for the default."""
-    if estimator is not None and (isinstance(estimator, str) or not callable(estimator)):
-        _checks.fail(
-            "estimator",
-            "an ELBO estimator such as vicourse.elbo_pathwise or vicourse.elbo_score_function",
-            _checks.describe_value(estimator),
-            "pass the function itself, e.g. estimator=vicourse.elbo_score_function",
-            kind=_checks.ArgumentTypeError,
-        )
-
-
-def check_baseline_taken(estimator, baseline) -> None:
-    """A baseline only for an estimator that takes one (the score function's)."""
-    try:
-        takes = "baseline" in inspect.signature(estimator).parameters
-    except (TypeError, ValueError):  # a callable without a signature: let it decide
-        takes = True
-    if baseline is not None and (estimator is elbo_pathwise or not takes):
-        _checks.fail(
-            "baseline",
-            f"None with estimator={getattr(estimator, '__name__', estimator)}",
-            repr(baseline),
-            "a baseline is for the score function: pass estimator=vicourse.elbo_score_function",
-        )
+    return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)

@@ -54,6 +54,7 @@ class RelaxedCategorical(Family):
 
     __slots__ = ("_last", "logits", "temperature")
     has_rsample = True
+    fixed = ("temperature",)  # τ is the relaxation's setting, not a variational parameter
     event_ndim = 1  # a draw is a point of the simplex, a C-vector
 
     @validated(logits=kinds.relaxed_logits, temperature=kinds.temperature)

@@ -16,21 +16,29 @@ from typing import NamedTuple
 
 import torch
 
-from . import _checks, _checks_models
+from . import _checks_kinds as kinds
+from ._checks_spec import validated
 from .vae import VAE
-from .validation import TRUSTED
 
 __all__ = ["GradientSNR", "gradient_snr"]
 
 
 class GradientSNR(NamedTuple):
     """|mean| / standard deviation of the gradient estimates, one entry per parameter (a
-    parameter whose estimates never vary, such as one no draw reaches, is left out)."""
+    parameter whose estimates never vary, such as one no draw reaches, is left out, and so is
+    a frozen one, with requires_grad=False)."""
 
     encoder: torch.Tensor
     decoder: torch.Tensor
 
 
+@validated(
+    model=kinds.differentiable_model(VAE, "build one with vicourse.VAE.for_data(x, K)"),
+    x=kinds.data_for(),
+    num_samples=kinds.count,
+    num_estimates=kinds.estimate_count,
+    generator=kinds.generator_for("x"),
+)
 def gradient_snr(
     model: VAE,
     x: torch.Tensor,
@@ -40,35 +48,31 @@ def gradient_snr(
     generator: torch.Generator | None = None,
 ) -> GradientSNR:
     """The SNR of the gradient of the IWAE_k objective (k = num_samples; k = 1 is the ELBO's,
-    with its Monte Carlo KL) of the batch x, for the encoder's parameters and the decoder's,
-    from num_estimates independent estimates. The model is not changed.
+    with its Monte Carlo KL) of the batch x, for the encoder's parameters and the decoder's
+    (those that require a gradient: a frozen network's SNR is empty), from num_estimates
+    independent estimates. The model is not changed (no .grad is set).
 
     Returns: GradientSNR(encoder (P_φ,), decoder (P_θ,)).   Chapter: 10.
     """
-    if _checks.enabled:
-        _checks.instance("model", model, VAE, "build one with vicourse.VAE.for_data(x, K)")
-        _checks_models.data(model, x)
-        num_samples = _checks.positive_int("num_samples", num_samples)
-        num_estimates = _checks.positive_int("num_estimates", num_estimates)
-        if num_estimates < 2:
-            _checks.fail(
-                "num_estimates", "at least 2 (a standard deviation needs two)", "1", "pass 100"
-            )
-        _checks.generator(generator, x.device)
-    groups = [list(model.encoder.parameters()), list(model.decoder.parameters())]
+    groups = [
+        [p for p in net.parameters() if p.requires_grad] for net in (model.encoder, model.decoder)
+    ]
+    cut = len(groups[0])
     estimates: list[list[torch.Tensor]] = [[], []]
-    with TRUSTED:
+    with torch.enable_grad():  # an SNR is of gradients: under torch.no_grad() too
         for _ in range(num_estimates):
             loss = model.loss(x, num_samples=num_samples, objective="iwae", generator=generator)
             grads = torch.autograd.grad(-loss, groups[0] + groups[1])  # of the bound itself
-            cut = len(groups[0])
             for part, chosen in zip(estimates, (grads[:cut], grads[cut:]), strict=True):
-                part.append(torch.cat([g.reshape(-1) for g in chosen]))
+                flat = [g.reshape(-1) for g in chosen]  # none where a network is frozen
+                part.append(torch.cat([*flat, loss.new_zeros(0)]))
     return GradientSNR(*(_snr(torch.stack(part)) for part in estimates))
 
 
 def _snr(estimates: torch.Tensor) -> torch.Tensor:
     """(M, P) estimates -> (P',) |mean| / sd, for the parameters whose estimates vary."""
+    if estimates.shape[1] == 0:  # a frozen network (torch's std of nothing warns)
+        return estimates[0]
     spread = estimates.std(0)
     varies = spread > 0
     return estimates.mean(0)[varies].abs() / spread[varies]
