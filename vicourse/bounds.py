@@ -69,6 +69,7 @@ def elbo(log_w: torch.Tensor) -> torch.Tensor:
     return log_w.mean(0)
 
 
+@validated(log_w=kinds.log_w)
 def iwae(log_w: torch.Tensor) -> torch.Tensor:
     """The importance-weighted bound IWAE_S = log (1/S) Σ_s w_s of given log weights (Burda et
     al., 2016): with z_s ~ q, a lower bound on log p(x) in expectation, at least elbo(log_w) for

@@ -124,6 +124,7 @@ def elbo_score_function(
     )
 
 
+@validated(q=kinds.family())
 def default_estimator(q: Family) -> Callable[..., Estimate]:
     """The estimator for a q: pathwise where it has rsample, else the score function."""
     return elbo_pathwise if q.has_rsample else elbo_score_function

@@ -49,9 +49,12 @@ def public_callables():
         if name in RECORDS:
             continue
         if name in MODULES:
-            for member in getattr(obj, "__all__", []):
-                fn = getattr(obj, member)
-                if callable(fn) and defined_here(fn) and not isinstance(fn, type):
+            for member, fn in vars(obj).items():
+                if (
+                    not member.startswith("_")
+                    and inspect.isfunction(fn)
+                    and fn.__module__ == obj.__name__
+                ):
                     yield f"{name}.{member}", fn
             continue
         if not isinstance(obj, type):
