@@ -9,6 +9,7 @@ Derandomized, so CI runs the same cases every time; VICOURSE_SWEEP_EXAMPLES sets
 cases per function (default 40) for a deeper local run.
 """
 
+import inspect
 import math
 import os
 import re
@@ -21,6 +22,7 @@ import pytest
 import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_specs import CALLABLES, abstract
 
 import vicourse
 from vicourse import (
@@ -115,7 +117,11 @@ class Case:
         specs = specs_of(target() if target else self.call)
         if specs is None:
             return self.hand_kinds
-        return {arg: specs[arg].name for arg in self.valid() if arg in specs}
+        return {  # an argument declared "unchecked" takes any value: there is nothing to feed it
+            arg: specs[arg].name
+            for arg in self.valid()
+            if arg in specs and specs[arg].name != "unchecked"
+        }
 
 
 def method(factory, name):
@@ -784,6 +790,122 @@ for _name in ("check", "verify"):  # the learner's function: any callable is a f
         dict(name="choice", fn="learner_fn"),
     )
 
+
+# The rest of the API: each public callable with arguments is the target of a Case, or is listed
+# in NO_VALID_CALL (test_every_public_callable_with_arguments_has_a_case).
+def flow():
+    return vicourse.PlanarFlow.from_diagonal(q(), 2)
+
+
+def relaxed():
+    return vicourse.RelaxedCategorical(categorical().logits, 0.5)
+
+
+def decoder():
+    torch.manual_seed(0)
+    return vicourse.BernoulliDecoder(2, 4, hidden=(3,)).to(DTYPE)
+
+
+def full_q():
+    tril = torch.tensor([[0.1, 0.0], [0.4, -0.2]], dtype=DTYPE).repeat(3, 1, 1)
+    return vicourse.FullGaussian(x2(), tril)
+
+
+for name, factory in [
+    ("GaussianMean", conjugate),
+    ("LinearGaussian", linear),
+    ("GaussianMixture", mixture),  # Mixture.prior
+    ("VAE", vae),
+]:
+    CASES[f"{name}.prior"] = Case(method(factory, "prior"), lambda: dict(n=3))
+CASES["VAE.log_prior"] = Case(  # LatentModel.log_prior
+    method(vae, "log_prior"), lambda: dict(z=torch.zeros(4, 3, 2, dtype=DTYPE))
+)
+CASES["VAE.log_likelihood"] = Case(
+    method(vae, "log_likelihood"),
+    lambda: dict(x=images(), z=torch.linspace(-1, 1, 24, dtype=DTYPE).reshape(4, 3, 2)),
+)
+CASES["VAE.sample_likelihood"] = Case(
+    method(vae, "sample_likelihood"),
+    lambda: dict(z=torch.linspace(-1, 1, 6, dtype=DTYPE).reshape(3, 2), generator=gen()),
+)
+CASES["BernoulliDecoder"] = Case(
+    vicourse.BernoulliDecoder,
+    lambda: dict(latent_dim=2, data_dim=4, hidden=(3,), activation="relu"),
+)
+CASES["BernoulliDecoder.forward"] = Case(
+    method(decoder, "forward"), lambda: dict(z=torch.linspace(-1, 1, 6, dtype=DTYPE).reshape(3, 2))
+)
+for name in ("component_log_likelihood", "component_log_joint"):
+    CASES[f"BernoulliMixture.{name}"] = Case(
+        method(bernoulli_mixture, name), lambda: dict(x=binary())
+    )
+CASES["FullGaussian().rsample"] = Case(
+    method(full_q, "rsample"), lambda: dict(num_samples=4, generator=gen())
+)
+for name in ("rsample", "sample"):
+    CASES[f"PlanarFlow().{name}"] = Case(
+        method(flow, name), lambda: dict(num_samples=4, generator=gen())
+    )
+CASES["PlanarFlow().layer"] = Case(
+    method(flow, "layer"),
+    lambda: dict(
+        z=torch.linspace(-1, 1, 24, dtype=DTYPE).reshape(4, 3, 2),
+        index=1,
+        u_hat=flow().u_hat().detach(),  # the same for every flow() made
+    ),
+)
+for name in ("gumbel", "sample"):
+    CASES[f"RelaxedCategorical().{name}"] = Case(
+        method(relaxed, name), lambda: dict(num_samples=4, generator=gen())
+    )
+CASES["RelaxedCategorical().relax"] = Case(
+    method(relaxed, "relax"), lambda: dict(gumbel=relaxed().gumbel(4, generator=gen()))
+)
+CASES["default_estimator"] = Case(vicourse.default_estimator, lambda: dict(q=q()))
+CASES["kl_full_to_standard_normal"] = Case(
+    vicourse.kl_full_to_standard_normal, lambda: dict(q=full_q())
+)
+CASES["validation_enabled"] = Case(vicourse.validation_enabled, lambda: dict(enabled=False))
+
+
+def enable_validation(**kwargs):
+    """The switch is global to the process: whatever the call did, checks are on again after."""
+    try:
+        return vicourse.enable_validation(**kwargs)
+    finally:
+        vicourse.enable_validation(True)
+
+
+enable_validation.target = lambda: vicourse.enable_validation
+CASES["enable_validation"] = Case(enable_validation, lambda: dict(enabled=False))
+
+
+def verify_number(**kwargs):
+    """verify_number's verdict: True, or False where it raised ExerciseFailed (a number out of
+    tolerance is a wrong answer, not a wrong argument)."""
+    try:
+        vicourse.exercises.verify_number(**kwargs)
+    except vicourse.exercises.ExerciseFailed:
+        return False
+    return True
+
+
+verify_number.target = lambda: vicourse.exercises.verify_number
+CASES["exercises.verify_number"] = Case(
+    verify_number, lambda: dict(name="the gap", value=0.52, expected=0.5, tolerance=0.05)
+)
+
+# Public callables with arguments but no valid call to sweep: listed, so the test above knows.
+NO_VALID_CALL = {
+    # always refuses, with the project's message: a straight-through draw has no density
+    "StraightThroughCategorical.log_prob",
+    # rsample of a family without one (Categorical): always refuses, with the project's message
+    "Family.rsample",
+    # q.to(*args, **kwargs): declared "unchecked" (torch's Tensor.to tries them): nothing to feed
+    "Family.to",
+}
+
 OPTIONAL = {
     "generator",
     "optional_flag",
@@ -1155,3 +1277,31 @@ def test_every_valid_case_works_in_float32(name, monkeypatch):
         plt.close("all")
     for t in tensors(result):
         assert not t.is_floating_point() or torch.isfinite(t).all(), f"{name} gave {t}"
+
+
+def unwrapped(fn):
+    """The function behind a callable, as Case.kinds finds it: a class's __init__, a bound or
+    class method's __func__, and whatever @validated and torch.no_grad wrap."""
+    fn = fn.__init__ if isinstance(fn, type) else fn
+    return inspect.unwrap(getattr(fn, "__func__", fn))
+
+
+def test_every_public_callable_with_arguments_has_a_case():
+    """A public callable (tests/unit/test_specs.py enumerates them) that takes an argument is
+    swept by some Case, or is listed in NO_VALID_CALL."""
+    targets = set()
+    for case in CASES.values():
+        target = getattr(case.call, "target", None)
+        targets.add(unwrapped(target() if target else case.call))
+    assert NO_VALID_CALL <= set(CALLABLES), f"not public: {NO_VALID_CALL - set(CALLABLES)}"
+    missing = []
+    for name, fn in sorted(CALLABLES.items()):
+        takes = [
+            p
+            for p in inspect.signature(fn).parameters.values()
+            if p.name not in ("self", "cls") and p.kind not in (p.VAR_POSITIONAL, p.VAR_KEYWORD)
+        ]
+        if takes and not abstract(fn) and name not in NO_VALID_CALL:
+            if unwrapped(fn) not in targets:
+                missing.append(name)
+    assert not missing, f"no Case sweeps {missing}: add one to CASES, or to NO_VALID_CALL"

@@ -117,8 +117,9 @@ def _gumbel_check(name, gumbel, args):
         "draw it with q.gumbel(S)",
     )
     _checks_values.finite(name, gumbel, bounded=False)
-    bound, largest = gumbel_bound(gumbel.dtype), gumbel.detach().abs().amax().item()
-    if gumbel.numel() and largest > bound:
+    bound = gumbel_bound(gumbel.dtype)
+    largest = gumbel.detach().abs().amax().item() if gumbel.numel() else 0.0
+    if largest > bound:
         _checks.fail(
             name,
             f"standard Gumbel noise, of magnitude at most {bound:.3g} in {gumbel.dtype}",
