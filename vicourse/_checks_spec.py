@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import functools
 import inspect
+import os
+import sys
 
 from . import _checks
 
@@ -60,21 +62,21 @@ def validated(*, trusted: bool = True, **specs: Kind):
         unknown = set(specs) - set(signature.parameters)
         if unknown:  # a spec that names no argument is a bug in the package, found at import
             raise TypeError(f"{fn.__qualname__} has no argument {sorted(unknown)}")
+        bind = _binder(signature)
+        checks = tuple((name, kind.check) for name, kind in specs.items())
 
         @functools.wraps(fn)
         def entry(*args, **kwargs):
             if not _checks.enabled:
                 return fn(*args, **kwargs)
-            bound = signature.bind(*args, **kwargs)
-            bound.apply_defaults()
-            arguments = bound.arguments
-            for name, kind in specs.items():
-                arguments[name] = kind(name, arguments[name], arguments)
+            arguments, call = bind(args, kwargs)
+            for name, check in checks:
+                arguments[name] = check(name, arguments[name], arguments)
             if not trusted:
-                return fn(*bound.args, **bound.kwargs)
+                return call(fn, arguments)
             _checks.enabled = False  # validation.TRUSTED's effect, without the import cycle
             try:
-                return fn(*bound.args, **bound.kwargs)
+                return call(fn, arguments)
             finally:
                 _checks.enabled = True
 
@@ -85,7 +87,49 @@ def validated(*, trusted: bool = True, **specs: Kind):
     return wrap
 
 
+def _binder(signature: inspect.Signature):
+    """(args, kwargs) -> ({name: value} for every parameter, defaults filled in; a function
+    that calls fn with them): by hand where every parameter can be passed by name (a few times
+    faster than Signature.bind), else by Signature.bind (whose TypeError for a call that fits
+    no signature is Python's own)."""
+    params = signature.parameters.values()
+    by_name = all(p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY) for p in params)
+    positional = tuple(p.name for p in params if p.kind == p.POSITIONAL_OR_KEYWORD)
+    defaults = {p.name: p.default for p in params if p.default is not p.empty}
+    names = frozenset(signature.parameters)
+
+    def bind(args, kwargs):
+        if by_name and len(args) <= len(positional):
+            arguments = {**defaults, **dict(zip(positional, args, strict=False))}
+            if not any(name in kwargs for name in positional[: len(args)]):
+                arguments.update(kwargs)
+                if arguments.keys() == names:  # else a name unknown or missing: bind says which
+                    return arguments, _by_name
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        return bound.arguments, lambda fn, arguments: fn(*bound.args, **bound.kwargs)
+
+    return bind
+
+
+def _by_name(fn, arguments: dict):
+    return fn(**arguments)
+
+
 def specs_of(fn) -> dict[str, Kind] | None:
     """The declared kinds of a public callable (a class: of its constructor), or None."""
     target = fn.__init__ if isinstance(fn, type) else fn
     return getattr(target, "__specs__", None)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def caller_stacklevel() -> int:
+    """warnings.warn's stacklevel, from the package function that calls warn, that points at
+    the first frame outside the package: the learner's line, however many of the package's
+    frames (a spec's entry among them) lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

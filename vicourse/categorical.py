@@ -51,7 +51,6 @@ class Categorical(Family):
     def num_categories(self) -> int:
         return self.logits.shape[-1]
 
-    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The variational parameters by name: Categorical(**q.params()) rebuilds q."""
         return {"logits": self.logits}

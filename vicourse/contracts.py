@@ -41,7 +41,6 @@ class LatentModel(nn.Module):
     discrete = False  # z is a label 0..num_components − 1, not a K-vector
     data_range: tuple[float, float] | None = None  # e.g. (0, 1) for a Bernoulli likelihood
 
-    @validated()
     def reference(self) -> torch.Tensor:
         """A buffer or parameter of the model: its dtype and device are the model's."""
         return next(iter([*self.parameters(), *self.buffers()]))

@@ -58,7 +58,6 @@ class Family:
     fixed: tuple[str, ...] = ()  # parameters a fit keeps as given (a relaxed q's temperature)
     event_ndim = 1
 
-    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The parameters by name: type(q)(**q.params()) rebuilds q."""
         raise NotImplementedError

@@ -82,7 +82,6 @@ class PlanarFlow(Family):
     def num_layers(self) -> int:
         return self.u.shape[-2]
 
-    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The variational parameters by name: PlanarFlow(**q.params()) rebuilds q."""
         return {

@@ -66,7 +66,6 @@ class FullGaussian(Family):
         """K, the size of the last axis of loc."""
         return self.loc.shape[-1]
 
-    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The variational parameters by name: FullGaussian(**q.params()) rebuilds q."""
         return {"loc": self.loc, "tril": self.tril}

@@ -32,7 +32,7 @@ from typing import NamedTuple
 import torch
 
 from . import _checks_kinds as kinds
-from ._checks_spec import validated
+from ._checks_spec import caller_stacklevel, validated
 from .amortized import refine
 from .bounds import elbo_and_variance, iwae, log_weights
 from .contracts import LatentModel, TractableModel
@@ -154,7 +154,7 @@ def _convergence_test(
             f"small and the approximation gaps too large by at least that much; pass a "
             f"larger num_steps (e.g. num_steps={4 * num_steps}) or a larger lr.",
             RuntimeWarning,
-            stacklevel=4,  # the caller of gaps: past this, gaps and @validated's entry
+            stacklevel=caller_stacklevel(),  # the learner's line that called gaps
         )
     return gain
 

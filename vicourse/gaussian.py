@@ -54,7 +54,6 @@ class DiagonalGaussian(Family):
         """K, the size of the last axis."""
         return self.loc.shape[-1]
 
-    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The variational parameters by name: DiagonalGaussian(**q.params()) rebuilds q."""
         return {"loc": self.loc, "log_scale": self.log_scale}

@@ -63,7 +63,6 @@ class RelaxedCategorical(Family):
         self.temperature = torch.as_tensor(temperature, dtype=logits.dtype, device=logits.device)
         self._last = None  # the last draws y with their log y (Family._remember)
 
-    @validated()
     def params(self) -> dict[str, torch.Tensor]:
         """The parameters by name: type(q)(**q.params()) rebuilds q."""
         return {"logits": self.logits, "temperature": self.temperature}

@@ -25,7 +25,7 @@ import torch
 
 from . import _checks, _checks_values, checkpoints
 from . import _checks_kinds as kinds
-from ._checks_spec import validated
+from ._checks_spec import caller_stacklevel, validated
 from .vae import VAE
 
 
@@ -213,7 +213,7 @@ class _Step:
                 warnings.warn(
                     f"CUDA graph capture failed ({error}); training eagerly instead.",
                     RuntimeWarning,
-                    stacklevel=3,
+                    stacklevel=caller_stacklevel(),
                 )
                 self.release()
                 self.graph = None
