@@ -74,7 +74,7 @@ def validated(*, trusted: bool = True, **specs: Kind):
                 arguments[name] = check(name, arguments[name], arguments)
             if not trusted:
                 return call(fn, arguments)
-            _checks.enabled = False  # validation.TRUSTED's effect, without the import cycle
+            _checks.enabled = False  # the body runs trusted; they were on at entry, as after
             try:
                 return call(fn, arguments)
             finally:

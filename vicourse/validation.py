@@ -1,13 +1,13 @@
 """The switch for argument checks: on by default, off where the arguments are known to be right.
 
-Validate once, where the user's call enters: a public function checks its arguments when
-`_checks.enabled` is True and then computes inside `TRUSTED`, so the public functions it calls
-in turn check nothing; the fitting loops and the trainer run entirely inside `TRUSTED`, so a step
-costs what its arithmetic costs. `vicourse.validation_enabled(False)` (a context manager) and
-`vicourse.enable_validation(False)` switch the checks off for a caller's own loops, as
-`torch.distributions.Distribution.set_default_validate_args` and pyro's `enable_validation` do.
-The switch is global to the process, like theirs. The checks themselves are in _checks*.py.
-Chapter: all (every public function reads it; the fitters of chapters 5, 6 and 8 run under it).
+Validate once, where the user's call enters: a public function declares its arguments with
+`@validated` (_checks_spec.py), which checks them when `_checks.enabled` is True and runs the
+body with the switch off, so the public functions it calls in turn check nothing, and the
+fitting loops and the trainer cost what their arithmetic costs. `vicourse.validation_enabled(
+False)` (a context manager) and `vicourse.enable_validation(False)` switch the checks off for a
+caller's own loops, as `torch.distributions.Distribution.set_default_validate_args` and pyro's
+`enable_validation` do. The switch is global to the process, like theirs.
+Chapter: all (every public function reads it).
 """
 
 from __future__ import annotations
@@ -47,7 +47,3 @@ class validation_enabled:
 def enable_validation(enabled: bool = True) -> None:
     """Switch argument checks on (the default) or off for the rest of the process."""
     _checks.enabled = enabled
-
-
-TRUSTED = validation_enabled(False)
-"""The package's own code, inside a call whose arguments were checked: `with TRUSTED:`."""
