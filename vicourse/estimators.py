@@ -168,6 +168,7 @@ def _estimator_check(name, estimator, args):
     scale=kinds.positive,
     num_trials=kinds.count,
 )
+@torch.enable_grad()  # its own gradients, under a caller's torch.no_grad() too
 def gradient_samples(
     estimator: Callable[..., Estimate],
     loc: float,

@@ -32,6 +32,7 @@ def _mean_log_likelihood(model: TractableModel, x: torch.Tensor) -> torch.Tensor
     num_steps=kinds.count,
     lr=kinds.positive,
 )
+@torch.enable_grad()  # its own gradients, under a caller's torch.no_grad() too
 def fit_gradient(
     model: TractableModel, x: torch.Tensor, *, num_steps: int = 200, lr: float = 0.05
 ) -> torch.Tensor:

@@ -1305,3 +1305,14 @@ def test_every_public_callable_with_arguments_has_a_case():
             if unwrapped(fn) not in targets:
                 missing.append(name)
     assert not missing, f"no Case sweeps {missing}: add one to CASES, or to NO_VALID_CALL"
+
+
+@QUIET
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_valid_case_under_no_grad(name, monkeypatch):
+    """Gradients off (torch.no_grad()) around a valid call: the fits compute their own
+    gradients, everything else works as before; never a raw autograd error."""
+    monkeypatch.delenv("VICOURSE_DEVICE", raising=False)
+    with torch.no_grad():
+        problem = check(name, CASES[name].valid(), f"{name} under torch.no_grad()", False)
+    assert problem is None, problem
