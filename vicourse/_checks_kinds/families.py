@@ -6,7 +6,7 @@ import torch
 
 from .. import _checks, _checks_values
 from .._checks_spec import Kind
-from .general import count, generator_for
+from .general import count, generator_for, sized
 
 # --- kinds: families ---
 # The variational families' (families.py to flows.py): each parameter is judged against those
@@ -117,14 +117,9 @@ gaussian_scale = Kind("data", _scale_check)
 
 def _logits_check(name, logits, args):
     _checks.tensor("logits", logits, fix="pass (N, C) logits, one row per datapoint")
-    if logits.ndim < 1 or logits.shape[-1] == 0:
-        _checks.fail(
-            "logits",
-            "of shape (..., C) with C ≥ 1 categories last",
-            str(tuple(logits.shape)),
-            "pass one logit per category",
-        )
-    return _checks_values.finite("logits", logits)
+    expected = "of shape (..., C) with C ≥ 1 categories last"
+    empty = logits.ndim < 1 or logits.shape[-1] == 0
+    return sized("logits", logits, empty, expected, "pass one logit per category")
 
 
 def _probs_check(name, probs, args):

@@ -85,17 +85,20 @@ def draws_for(model_arg: str = "model", x_arg: str | None = "x") -> Kind:
     return Kind("data", check)
 
 
+def sized(name: str, value, too_small: bool, expected: str, fix: str, *, bounded=True):
+    """A tensor whose shape was checked: refused as `expected` if `too_small` (a size 0, or too
+    few draws), else its values checked finite (and, if bounded, within the dtype's range)."""
+    if too_small:
+        _checks.fail(name, expected, str(tuple(value.shape)), fix)
+    return _checks_values.finite(name, value, bounded=bounded)
+
+
 def log_w_check(name, value, args):
     """log w is (S, N) with S ≥ 1 draws, finite."""
     _checks.tensor("log_w", value, ndim=2, shape_hint="(S, N)", fix="pass log_weights(...)")
-    if value.shape[0] == 0:
-        _checks.fail(
-            "log_w",
-            "of shape (S, N) with S ≥ 1 draws",
-            str(tuple(value.shape)),
-            "draw at least one sample",
-        )
-    return _checks_values.finite("log_w", value, bounded=False)
+    expected = "of shape (S, N) with S ≥ 1 draws"
+    too_few = value.shape[0] == 0
+    return sized("log_w", value, too_few, expected, "draw at least one sample", bounded=False)
 
 
 log_w = Kind("data", log_w_check)
@@ -104,14 +107,10 @@ log_w = Kind("data", log_w_check)
 def values_check(name, values, args):
     """Draws of a quantity, samples first: (S, ...) with S ≥ 2, for a standard error."""
     _checks.tensor("values", values)
-    if values.ndim < 1 or values.shape[0] < 2:
-        _checks.fail(
-            "values",
-            "of shape (S, ...) with S ≥ 2 draws first",
-            str(tuple(values.shape)),
-            "a standard error needs at least two draws",
-        )
-    return _checks_values.finite("values", values, bounded=False)
+    expected = "of shape (S, ...) with S ≥ 2 draws first"
+    too_few = values.ndim < 1 or values.shape[0] < 2
+    fix = "a standard error needs at least two draws"
+    return sized("values", values, too_few, expected, fix, bounded=False)
 
 
 draws_of_values = Kind("data", values_check)

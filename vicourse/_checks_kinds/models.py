@@ -6,6 +6,7 @@ import torch
 
 from .. import _checks, _checks_models, _checks_values
 from .._checks_spec import Kind, optional
+from .general import sized
 
 # --- kinds: models ---
 # The models' arguments (contracts, models, mixture, bernoulli_mixture; "self" is the model a
@@ -92,14 +93,8 @@ def labels_or_points(check_points) -> Kind:
 
 def linear_weight_check(name, weight, args):
     _checks.tensor("weight", weight, ndim=2, shape_hint="(D, K)", fix="W maps z to x: (D, K)")
-    if 0 in weight.shape:
-        _checks.fail(
-            "weight",
-            "of shape (D, K) with D, K ≥ 1",
-            str(tuple(weight.shape)),
-            "pass a nonempty matrix",
-        )
-    return _checks_values.finite("weight", weight)
+    expected = "of shape (D, K) with D, K ≥ 1"
+    return sized("weight", weight, 0 in weight.shape, expected, "pass a nonempty matrix")
 
 
 def linear_bias_check(name, bias, args):
@@ -116,14 +111,9 @@ linear_bias = optional(Kind("data", linear_bias_check))
 
 def mixture_loc_check(name, loc, args):
     _checks.tensor("loc", loc, ndim=2, shape_hint="(C, D)", fix="one row per component")
-    if 0 in loc.shape:
-        _checks.fail(
-            "loc",
-            "of shape (C, D) with C ≥ 1 components and D ≥ 1",
-            str(tuple(loc.shape)),
-            "a mixture needs at least one component",
-        )
-    return _checks_values.finite("loc", loc)
+    expected = "of shape (C, D) with C ≥ 1 components and D ≥ 1"
+    fix = "a mixture needs at least one component"
+    return sized("loc", loc, 0 in loc.shape, expected, fix)
 
 
 def mixture_logits_check(name, logits, args):
@@ -158,14 +148,9 @@ mixture_log_scale = Kind("data", mixture_log_scale_check)
 
 def image_logits_check(name, image_logits, args):
     _checks.tensor("image_logits", image_logits, ndim=2, shape_hint="(C, D)")
-    if image_logits.shape[1] == 0:  # an image of no pixels
-        _checks.fail(
-            "image_logits",
-            "of shape (C, D) with D ≥ 1 pixels",
-            str(tuple(image_logits.shape)),
-            "give each component one logit per pixel",
-        )
-    return _checks_values.finite("image_logits", image_logits)
+    no_pixels = image_logits.shape[1] == 0
+    expected, fix = "of shape (C, D) with D ≥ 1 pixels", "give each component one logit per pixel"
+    return sized("image_logits", image_logits, no_pixels, expected, fix)
 
 
 def bernoulli_logits_check(name, logits, args):
