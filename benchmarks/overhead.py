@@ -317,9 +317,11 @@ MATH_MODULES = (
 
 
 def public_functions(tree: ast.Module):
-    """Top-level functions and the methods of top-level classes whose names do not start with
-    an underscore, plus constructors (__init__)."""
+    """Top-level functions and the methods of top-level public classes whose names do not start
+    with an underscore, plus constructors (__init__)."""
     for node in tree.body:
+        if isinstance(node, ast.ClassDef) and node.name.startswith("_"):
+            continue  # a private class's methods are not public
         members = node.body if isinstance(node, ast.ClassDef) else [node]
         prefix = f"{node.name}." if isinstance(node, ast.ClassDef) else ""
         for fn in members:
@@ -377,7 +379,7 @@ def report_bodies() -> dict:
     share = 100 * lean / max(1, len(counts))
     print(
         f"{lean} of {len(counts)} public functions ({share:.0f}%) have at most two check lines "
-        f"in their body; `if _checks.enabled:` blocks: {result['enabled_blocks']}; "
+        f"in their body;\n`if _checks.enabled:` blocks: {result['enabled_blocks']}; "
         f"TRUSTED lines: {result['trusted_lines']}"
     )
     return {
@@ -811,7 +813,7 @@ def main(argv: list[str] | None = None) -> dict:
     )
     print(
         f"public bodies with at most two check lines: {r['lean_bodies']} of "
-        f"{r['public_functions']} ({r['lean_share']:.0f}%); `if _checks.enabled:` blocks "
+        f"{r['public_functions']} ({r['lean_share']:.0f}%);\n`if _checks.enabled:` blocks "
         f"{r['enabled_blocks']}, TRUSTED lines {r['trusted_lines']} (math modules)"
     )
     if "ratio_off_float32" in r:

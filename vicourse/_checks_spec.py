@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
-import sys
 
 from . import _checks
 
@@ -120,16 +118,3 @@ def specs_of(fn) -> dict[str, Kind] | None:
     """The declared kinds of a public callable (a class: of its constructor), or None."""
     target = fn.__init__ if isinstance(fn, type) else fn
     return getattr(target, "__specs__", None)
-
-
-_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-
-
-def caller_stacklevel() -> int:
-    """warnings.warn's stacklevel, from the package function that calls warn, that points at
-    the first frame outside the package: the learner's line, however many of the package's
-    frames (a spec's entry among them) lie between."""
-    frame, level = sys._getframe(1), 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame, level = frame.f_back, level + 1
-    return level

@@ -32,13 +32,14 @@ from typing import NamedTuple
 import torch
 
 from . import _checks_kinds as kinds
-from ._checks_spec import caller_stacklevel, validated
+from ._checks_spec import validated
 from .amortized import refine
 from .bounds import elbo_and_variance, iwae, log_weights
 from .contracts import LatentModel, TractableModel
 from .families import Family
 from .local_vi import fit_local
 from .nets import GaussianEncoder
+from .runtime import caller_stacklevel
 
 __all__ = ["Gaps", "gaps", "iwae_curve"]
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import platform
 import random
+import sys
 from importlib import metadata
 
 import numpy as np
@@ -158,3 +159,16 @@ def describe(device: torch.device | str | None = None, *, width: int = 79) -> st
     name = f" ({torch.cuda.get_device_name(device)})" if device.type == "cuda" else ""
     lines.append(f"device {device}{name}")
     return "\n".join(lines)
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def caller_stacklevel() -> int:
+    """warnings.warn's stacklevel, from the package function that calls warn, that points at
+    the first frame outside the package: the learner's line, however many of the package's
+    frames (a spec's entry among them) lie between."""
+    frame, level = sys._getframe(1), 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level

@@ -25,7 +25,8 @@ import torch
 
 from . import _checks, _checks_values, checkpoints
 from . import _checks_kinds as kinds
-from ._checks_spec import caller_stacklevel, validated
+from ._checks_spec import validated
+from .runtime import caller_stacklevel
 from .vae import VAE
 
 
