@@ -149,13 +149,18 @@ def distribution_rows(name: str, value: torch.Tensor) -> torch.Tensor:
 
 
 def fit_trace(
-    trace: torch.Tensor | None, lr: float, quantity: str, *, start: dict | None = None
+    trace: torch.Tensor | None,
+    lr: float,
+    quantity: str,
+    *,
+    start: dict | None = None,
+    owner: str = "model",
 ) -> torch.Tensor | None:
     """After a fitting loop (one sync): a trace with nan or inf names the step and the fix.
 
     start: {parameter name: a 0-d bool tensor, whether that parameter was finite before the
     first step} (computed then, on the device, no sync; read only here). A parameter that was
-    not is named as the cause (a FitError naming the model) instead of lr, which no step size
+    not is named as the cause (a FitError naming `owner`) instead of lr, which no step size
     would have mended. trace=None checks `start` alone, for a caller that words its own lr
     message once the start is cleared (the trainer)."""
     bad = None if trace is None else (~torch.isfinite(trace)).nonzero()
@@ -164,8 +169,9 @@ def fit_trace(
         broken = [name for name, ok in zip(start, finite, strict=True) if not ok]
         if broken:
             fail(
-                "model",
-                "a model whose parameters are finite before the first step",
+                owner,
+                f"{'an' if owner[0] in 'aeiou' else 'a'} {owner} whose parameters are finite "
+                "before the first step",
                 f"one whose {broken[0]} held nan or inf"
                 + (f" (and {len(broken) - 1} more)" if len(broken) > 1 else ""),
                 "re-initialize it, or load finite weights, before fitting (lr is not the cause)",

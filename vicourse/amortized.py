@@ -101,7 +101,8 @@ def fit_amortized(
         )
 
     with torch.enable_grad():  # under a caller's torch.no_grad() too
-        return ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
+        watch = (("model", model), ("encoder", encoder))  # named, not lr, if they held nan
+        return ascend(step, trainable, lr=lr, num_steps=num_steps, like=x, watch=watch)
 
 
 class AmortizationGap(NamedTuple):

@@ -183,6 +183,13 @@ def _malformed(state: dict, generator) -> str | None:
     return None
 
 
+def _same(a, b) -> bool:
+    """Numbers by value (lr=1 is lr=1.0), anything else by its repr (a digest, a name, None)."""
+    if all(isinstance(v, numbers.Real) and not isinstance(v, bool) for v in (a, b)):
+        return float(a) == float(b)
+    return repr(a) == repr(b)
+
+
 def _same_run(saved: dict, run: dict, change_lr: bool) -> None:
     """Refuse a checkpoint of another run, naming each setting that differs: each one recorded
     on either side (an unset optional one as its UNSET value), lr too unless change_lr."""
@@ -190,7 +197,7 @@ def _same_run(saved: dict, run: dict, change_lr: bool) -> None:
     differ = [
         k
         for k in keys
-        if repr(saved.get(k, UNSET.get(k))) != repr(run.get(k, UNSET.get(k)))
+        if not _same(saved.get(k, UNSET.get(k)), run.get(k, UNSET.get(k)))
         and not (k == "lr" and change_lr)
     ]
     if differ:

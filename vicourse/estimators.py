@@ -151,22 +151,28 @@ def _estimator_check(name, estimator, args):
             "pass the function itself, e.g. estimator=vicourse.score_function",
             kind=_checks.ArgumentTypeError,
         )
-    if estimator is pathwise and args["baseline"] is not None:
-        _checks.fail(
-            "baseline",
-            "None with estimator=pathwise",
-            repr(args["baseline"]),
-            "a baseline is for the score function: pass estimator=score_function",
-        )
     return estimator
 
 
-@validated(  # f, num_samples, baseline and generator: checked by the estimator's own spec
+def _pathwise_baseline_check(name, baseline, args):
+    """None with the pathwise estimator; else the score function's own spec checks it."""
+    if args["estimator"] is pathwise and baseline is not None:
+        _checks.fail(
+            "baseline",
+            "None with estimator=pathwise",
+            repr(baseline),
+            "a baseline is for the score function: pass estimator=score_function",
+        )
+    return baseline
+
+
+@validated(  # f, num_samples, generator, a baseline's value: by the estimator's own spec
     trusted=False,
     estimator=kinds.Kind("estimator_fn", _estimator_check),
     loc=kinds.real,
     scale=kinds.positive,
     num_trials=kinds.count,
+    baseline=kinds.Kind("baseline", _pathwise_baseline_check),
 )
 @torch.enable_grad()  # its own gradients, under a caller's torch.no_grad() too
 def gradient_samples(

@@ -52,6 +52,7 @@ def ascend(
     lr: float,
     num_steps: int,
     like: torch.Tensor,
+    watch: tuple = (),
 ) -> torch.Tensor:
     """Annealed Adam up an ELBO: num_steps steps along the gradient of estimate()'s surrogate.
 
@@ -61,8 +62,11 @@ def ascend(
     Called from the trusted bodies of the fitters, whose arguments were checked where the call
     entered: no step checks anything (no check, no GPU sync per step). A fit computes its own
     gradients, under torch.no_grad() too; only `parameters` get a .grad (not, say, the model's
-    when it is held fixed).
+    when it is held fixed). watch: (name, module) pairs, e.g. ("model", model), whose parameters,
+    if they were not finite before the first step, are named as the cause of a fit that
+    diverged, instead of lr (their finiteness is recorded on the device, no sync).
     """
+    start = {owner: _finite_flags(module) for owner, module in watch}
     optimizer, schedule = annealed_adam(parameters, lr, num_steps)
     trace = like.new_empty(num_steps + 1)
     with torch.enable_grad():
@@ -75,7 +79,15 @@ def ascend(
             (-result.surrogate.mean()).backward(inputs=parameters)
             optimizer.step()
             schedule.step()
-    return _checks_values.fit_trace(trace, lr, "ELBO")  # a FitError that says which lr diverged
+    if not bool(torch.isfinite(trace).all()):  # a refusal that teaches: what diverged, and why
+        for owner, flags in start.items():
+            _checks_values.fit_trace(None, lr, "ELBO", start=flags, owner=owner)
+        _checks_values.fit_trace(trace, lr, "ELBO")
+    return trace
+
+
+def _finite_flags(module) -> dict[str, torch.Tensor]:
+    return {name: p.detach().isfinite().all() for name, p in module.named_parameters()}
 
 
 @validated(
@@ -132,5 +144,5 @@ def fit_local(
         q = type(init)(**params)
         return estimate(model, q, x, num_samples, generator=generator, **options)
 
-    trace = ascend(step, trainable, lr=lr, num_steps=num_steps, like=x)
+    trace = ascend(step, trainable, lr=lr, num_steps=num_steps, like=x, watch=(("model", model),))
     return LocalFit(type(init)(**{k: v.detach() for k, v in params.items()}), trace)

@@ -125,8 +125,8 @@ class RelaxedCategorical(Family):
         """The concrete log-density of points y of the simplex.   (S, N, C) -> (S, N).
 
         It is computed from log y: the remembered one for q's last draws (that very tensor,
-        unchanged since), else y's own, where an entry 0 (one that underflowed) counts as the
-        dtype's smallest normal number."""
+        unchanged since), whose entries may have underflowed to 0, else y's own, whose entries
+        must be positive (with validation off, a 0 counts as the dtype's smallest normal)."""
         log_y = self._recall(self._last, y)
         if log_y is None:
             log_y = y.clamp_min(torch.finfo(y.dtype).tiny).log()

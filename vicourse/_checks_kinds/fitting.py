@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 
@@ -33,6 +34,13 @@ def encoder_for(kind: type, model_arg: str = "model") -> Kind:
     def check(name, value, args):
         _checks.instance(name, value, kind, "build one with GaussianEncoder(D, K)")
         model_ = args[model_arg]
+        if model_.discrete:  # an encoder's q is a DiagonalGaussian: a continuous z
+            _checks.fail(
+                "model",
+                "a model with a continuous z, for an encoder's Gaussian q",
+                f"a {type(model_).__name__}, whose z is a label",
+                "fit a discrete z per datapoint with fit_local, or use a model with a Gaussian z",
+            )
         if value.latent_dim != model_.latent_dim or value.data_dim != model_.data_dim:
             _checks.fail(
                 "encoder",
@@ -75,8 +83,27 @@ def check_baseline_taken(estimator, baseline) -> None:
 
 
 def estimator_check(name, value, args):
+    """An ELBO estimator; one of the caller's own is returned wrapped, so that its first call
+    (and the package's functions it calls then) runs with the checks on, as the call entered."""
+    from ..estimators import elbo_pathwise, elbo_score_function  # lazily, as below
+
     check_estimator(value)
-    return value
+    if value is None or value is elbo_pathwise or value is elbo_score_function:
+        return value
+    first = [True]
+
+    @functools.wraps(value)  # its signature too: check_baseline_taken reads it
+    def checked(*args, **kwargs):
+        if not first[0]:
+            return value(*args, **kwargs)
+        first[0] = False
+        previous, _checks.enabled = _checks.enabled, True
+        try:
+            return value(*args, **kwargs)
+        finally:
+            _checks.enabled = previous
+
+    return checked
 
 
 estimator = Kind("estimator_fn", estimator_check)
@@ -118,6 +145,14 @@ def estimator_baseline(q_arg: str | None = "init", x_arg: str = "x") -> Kind:
             start = args["model"].prior(args[x_arg].shape[0]) if start is None else start
             chosen = default_estimator(start)
         check_baseline_taken(chosen, value)
+        batch, n = args.get("batch_size"), args[x_arg].shape[0]
+        if isinstance(value, torch.Tensor) and value.numel() > 1 and batch and batch < n:
+            _checks.fail(  # a minibatch's rows are drawn anew each step: no row to match
+                "baseline",
+                f"a number or a one-element tensor with batch_size={batch} < N={n}",
+                f"a tensor of shape {tuple(value.shape)}",
+                "pass one number for every datapoint, or 'leave-one-out'",
+            )
         return rows(name, value, args)
 
     return Kind("baseline", check)

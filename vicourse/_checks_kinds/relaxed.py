@@ -98,10 +98,14 @@ def check_points(
 
 
 def _relaxed_points_check(name, y, args):
-    """Points of the closed simplex: an entry that underflowed to 0 is the draw of a low τ."""
-    logits = args["self"].logits
-    check_points(name, y, tuple(logits.shape), "pass relaxed draws, q.rsample(S)", closed=True)
-    return _checks.like(name, y, "q", logits)
+    """Points inside the simplex; of the closed simplex for q's own last draws, whose entries
+    that underflowed to 0 at a low τ keep their log in q's memory (any other y with a 0 entry
+    has lost it, and its density with it)."""
+    q = args["self"]
+    own = q._recall(q._last, y) is not None
+    fix = "pass relaxed draws, q.rsample(S)"
+    check_points(name, y, tuple(q.logits.shape), fix, closed=own)
+    return _checks.like(name, y, "q", q.logits)
 
 
 def _gumbel_check(name, gumbel, args):
