@@ -128,7 +128,8 @@ class PlanarFlow(Family):
         """Draws z_L through the layers, differentiable in every parameter; log_prob of them is
         remembered.   Shapes: (S, N, K)."""
         path, log_q = self._forward(num_samples, generator)
-        self._last = self._remember(path[-1], log_q)
+        # under torch.no_grad() log_q has no graph: keep the path, to pull back with one later
+        self._last = self._remember(path[-1], log_q if torch.is_grad_enabled() else path)
         return path[-1]
 
     @validated(**kinds.drawing)
@@ -150,7 +151,8 @@ class PlanarFlow(Family):
             return remembered
         if remembered is not None:
             return self._pulled_back(remembered)
-        if torch.is_grad_enabled() and any(p.requires_grad for p in self.params().values()):
+        wanted = [z, *self.params().values()]
+        if torch.is_grad_enabled() and any(t.requires_grad for t in wanted):
             _no_gradient()  # a refusal that teaches: the message is in the helper
         with torch.no_grad():
             total_log_det = torch.zeros(z.shape[:-1], dtype=z.dtype, device=z.device)
@@ -204,7 +206,7 @@ def _no_gradient():
     _checks.fail(
         "z",
         "draws of this q (q.rsample or q.sample), or a call under torch.no_grad()",
-        "another z, while q's parameters require gradients",
+        "another z, while it or q's parameters require gradients",
         "log q of a z it did not draw inverts the layers numerically and has no "
         "gradient: draw z = q.rsample(S) for an ELBO you differentiate",
     )

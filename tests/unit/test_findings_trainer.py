@@ -168,3 +168,10 @@ def test_train_computes_its_own_gradients_under_no_grad():
     model = vae()
     with torch.inference_mode():  # a model and data made outside it
         assert run(2, model=model, x_test=X).train_loss == expected
+
+
+def test_a_resume_compares_numbers_by_value(tmp_path):
+    path = tmp_path / "run.pt"
+    run(1, path, lr=1.0)
+    with vicourse.validation_enabled(False):  # lr reaches the comparison as the int 1
+        assert run(2, path, lr=1).epochs == 2
