@@ -10,7 +10,7 @@ import torch
 
 from .. import _checks, _checks_models
 from .._checks_spec import Kind
-from .general import baseline_for, count_or_zero_check, draws_count
+from .general import _with_checks, baseline_for, count_or_zero_check, draws_count
 
 # local VI, gaps, SNR
 
@@ -97,11 +97,7 @@ def estimator_check(name, value, args):
         if not first[0]:
             return value(*args, **kwargs)
         first[0] = False
-        previous, _checks.enabled = _checks.enabled, True
-        try:
-            return value(*args, **kwargs)
-        finally:
-            _checks.enabled = previous
+        return _with_checks(value, *args, **kwargs)
 
     return checked
 

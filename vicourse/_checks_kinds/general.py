@@ -7,6 +7,7 @@ import torch
 from .. import _checks, _checks_models, _checks_values
 from .. import families as _families  # a module: families.py declares its kinds from here
 from .._checks_spec import Kind
+from ..validation import validation_enabled
 
 
 def device_of(value) -> torch.device:
@@ -124,21 +125,30 @@ def family(fix: str = "build one with DiagonalGaussian(loc, log_scale)") -> Kind
     )
 
 
-def scored_family_check(name, value, args):
-    """A Family with a log density at its own draws: the score function weighs by log q(z)."""
-    fix = "build one with DiagonalGaussian(loc, log_scale)"
-    _checks.instance(name, value, _families.Family, fix)
-    if not getattr(value, "has_density", True):
-        _checks.fail(
-            name,
-            "a family with a density at its draws (the score function weighs them by log q)",
-            f"a {type(value).__name__}, whose one-hot draws have none",
-            "use Categorical(q.logits) for the score function, or pathwise with this q",
-        )
-    return value
+def family_with_density(
+    why: str, fix: str, build: str = "build one with DiagonalGaussian(loc, log_scale)"
+) -> Kind:
+    """A Family with a log density at its own draws (has_density); `why` says who weighs them
+    by log q (the score function, a Monte Carlo KL)."""
+
+    def check(name, value, args):
+        _checks.instance(name, value, _families.Family, build)
+        if not value.has_density:
+            _checks.fail(
+                name,
+                f"a family with a density at its draws ({why})",
+                f"a {type(value).__name__}, whose one-hot draws have none",
+                fix,
+            )
+        return value
+
+    return Kind("any_q", check)
 
 
-scored_family = Kind("any_q", scored_family_check)
+scored_family = family_with_density(
+    "the score function weighs them by log q",
+    "use Categorical(q.logits) for the score function, or pathwise with this q",
+)
 
 
 def draws_count(q_arg: str = "q", *, pathwise: bool) -> Kind:
@@ -248,10 +258,11 @@ def baseline_for(rows_arg: str, count_arg: str = "num_samples") -> Kind:
     return Kind("baseline", check)
 
 
-def _with_checks(fn, z):
-    """fn(z) with the checks on, as they were where the call entered (a kind runs only then)."""
-    previous, _checks.enabled = _checks.enabled, True
-    try:
-        return fn(z)
-    finally:
-        _checks.enabled = previous
+_CHECKED = validation_enabled(True)  # reentrant: one switch serves every caller
+
+
+def _with_checks(fn, *args, **kwargs):
+    """The caller's own code, fn(...), with the checks on, as they were where the call entered
+    (a kind runs only then), inside the trusted body that calls it."""
+    with _CHECKED:
+        return fn(*args, **kwargs)

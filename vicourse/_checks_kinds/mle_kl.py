@@ -5,9 +5,8 @@ from __future__ import annotations
 import torch
 
 from .. import _checks, _checks_models, _checks_values
-from .. import families as _families  # a module: families.py declares its kinds from here
 from .._checks_spec import Kind
-from .general import _with_checks
+from .general import _with_checks, family_with_density
 
 # Fitting a model (mle.py): its parameters, its data, EM's responsibilities.
 
@@ -102,21 +101,11 @@ def p_like_q(kind: type, fix: str, sweep_name: str = "q") -> Kind:
     return Kind(sweep_name, check)
 
 
-def kl_family_check(name, value, args):
-    """A Family with a density at its own draws: a Monte Carlo KL averages log q(z)."""
-    _checks.instance(name, value, _families.Family, "build q with vicourse.DiagonalGaussian")
-    if not getattr(value, "has_density", True):
-        _checks.fail(
-            name,
-            "a family with a density at its draws (the KL averages log q over them)",
-            f"a {type(value).__name__}, whose one-hot draws have none",
-            "use RelaxedCategorical(q.logits, q.temperature), or Categorical(q.logits) for "
-            "the labels' KL",
-        )
-    return value
-
-
-kl_family = Kind("any_q", kl_family_check)
+kl_family = family_with_density(  # a Monte Carlo KL averages log q(z) over q's draws
+    "the KL averages log q over them",
+    "use RelaxedCategorical(q.logits, q.temperature), or Categorical(q.logits) for the labels' KL",
+    "build q with vicourse.DiagonalGaussian",
+)
 
 
 def log_p_check(name, value, args):
