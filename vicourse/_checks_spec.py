@@ -79,7 +79,6 @@ def validated(*, trusted: bool = True, **specs: Kind):
                 _checks.enabled = True
 
         entry.__specs__ = dict(specs)
-        entry.__wrapped__ = fn
         return entry
 
     return wrap

@@ -59,8 +59,9 @@ def save(path: Path, model, optimizer, history, generator, run: dict) -> None:
         "run": run,
     }
     state["checksum"] = checksum(state)
-    torch.save(state, temporary(path))
-    os.replace(temporary(path), path)
+    partial = temporary(path)
+    torch.save(state, partial)
+    os.replace(partial, path)
 
 
 def checksum(state: dict) -> str:
@@ -194,17 +195,17 @@ def _same_run(saved: dict, run: dict, change_lr: bool) -> None:
     """Refuse a checkpoint of another run, naming each setting that differs: each one recorded
     on either side (an unset optional one as its UNSET value), lr too unless change_lr."""
     keys = [*run, *(k for k in saved if k not in run)]
+    pairs = {k: (saved.get(k, UNSET.get(k)), run.get(k, UNSET.get(k))) for k in keys}
     differ = [
         k
-        for k in keys
-        if not _same(saved.get(k, UNSET.get(k)), run.get(k, UNSET.get(k)))
-        and not (k == "lr" and change_lr)
+        for k, (there, here) in pairs.items()
+        if not _same(there, here) and not (k == "lr" and change_lr)
     ]
     if differ:
         shown = ", ".join(
             k
             if k in ("model", "x_train", "x_test")
-            else f"{k} ({saved.get(k, UNSET.get(k))!r} there, {run.get(k, UNSET.get(k))!r} here)"
+            else f"{k} ({pairs[k][0]!r} there, {pairs[k][1]!r} here)"
             for k in differ
         )
         lr = " (or change_lr=True to resume with this lr)" if "lr" in differ else ""
