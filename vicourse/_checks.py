@@ -6,7 +6,7 @@ Every error names the argument, what was expected, what came, and the fix, and i
 catch either the project's type or Python's.
 
 Validate once, where the user's call enters: a public function declares its arguments' kinds
-with `@validated` (_checks_spec.py, the kinds in _checks_kinds.py), which checks them when
+with `@validated` (_checks_spec.py, the kinds in _checks_kinds/), which checks them when
 `enabled` is True and runs the body with the checks off. The checks live in this file (the
 errors, the switch, types, shapes, dtypes, devices and Python numbers, never a tensor's
 values), `_checks_values.py` (finite, positive, in range: they read values, a sync on a GPU)
