@@ -1,21 +1,45 @@
 #!/usr/bin/env bash
 # Build a release's files into dist/release/: the site and the student edition as zips, the student
-# notebooks as a zip, and each chapter's otter-grader autograder. .github/workflows/release.yml runs this
-# on a tag vX.Y.Z and attaches the files to the GitHub release; run it yourself for the same files.
-# On a tagged commit the tag must be v + vicourse.__version__ (python .ci/version.py bump X.Y.Z sets it).
+# notebooks as a zip, and each chapter's otter-grader autograder. .github/workflows/release.yml runs
+# this on a tag vX.Y.Z and attaches the files to the GitHub release; run it yourself for the same
+# files. First, before anything is installed or built, it checks the version, vicourse.__version__:
+# the same in CITATION.cff and pyproject.toml, with notes in its section of CHANGELOG.md (the
+# release's description, dist/release-notes.md), and each tag v* on HEAD is v + the version.
+# `bump-my-version bump --new-version X.Y.Z` moves every copy ([tool.bumpversion]).
+#   bash .ci/release.sh --check [TAG]    only those checks (of TAG, if given, instead of HEAD's
+#                                        tags); prints the release notes and builds nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# the versions first, before anything is installed or built (.ci/version.py needs only Python)
+version=$(sed -n 's/^__version__ = "\([^"]*\)"$/\1/p' vicourse/__init__.py)
 tags=$(git tag --points-at HEAD 'v*' 2>/dev/null || true)
-for tag in $tags; do
-    "${PYTHON:-python3}" .ci/version.py --tag "$tag"
+[ "${1:-}" != --check ] || tags=${2:-$tags}
+bump="bump-my-version bump --new-version"
+# this version's section of CHANGELOG.md: the release's description
+notes=$(awk -v v="$version" '/^## /{on = ($2 == v); next} on' CHANGELOG.md | sed '/./,$!d')
+problems=()
+for copy in "CITATION.cff:version: $version" "pyproject.toml:current_version = \"$version\""; do
+    grep -qx "${copy#*:}" "${copy%%:*}" || problems+=("${copy%%:*} lacks '${copy#*:}',\
+ vicourse/__init__.py's version: write it there ($bump X.Y.Z writes every copy)")
 done
-"${PYTHON:-python3}" .ci/version.py --check
+[ -n "${notes//[[:space:]]/}" ] || problems+=("CHANGELOG.md: the release needs a section\
+ '## $version' with notes: write them under '## Unreleased', then $bump X.Y.Z")
+for tag in $tags; do
+    [ "$tag" = "v$version" ] || problems+=("the tag is '$tag' but vicourse/__init__.py's version\
+ is '$version': tag v$version instead (git tag -d $tag && git tag v$version), or bump the\
+ version first ($bump ${tag#v}), commit, and tag that commit")
+done
+if [ ${#problems[@]} -gt 0 ]; then
+    printf '%s\n' "${problems[@]}" >&2
+    exit 1
+fi
+if [ "${1:-}" = --check ]; then
+    printf '%s\n' "$notes"
+    exit 0
+fi
+[ -n "$tags" ] || echo "HEAD has no tag v$version: building the release files anyway (a dry run)"
 source .ci/install.sh
 # the exercises' expected answers are what the master notebooks' solutions give
 "$PYTHON" .ci/expected.py --check
-version=$("$PYTHON" .ci/version.py)
-[ -n "$tags" ] || echo "HEAD has no tag v$version: building the release files anyway (a dry run)"
 bash .ci/build_site.sh
 bash .ci/build_site.sh --student
 bash .ci/assign.sh
@@ -23,7 +47,7 @@ bash .ci/assign.sh
 "$PYTHON" .ci/gradescope.py
 rm -rf dist/release
 mkdir -p dist/release
-"$PYTHON" .ci/version.py --notes > dist/release-notes.md  # the release's description
+printf '%s\n' "$notes" > dist/release-notes.md  # the release's description
 "$PYTHON" - "$version" <<'PY'
 import shutil, sys
 from pathlib import Path

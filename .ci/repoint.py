@@ -1,19 +1,12 @@
 """Point the course at a repository and a ref: for teaching from a fork, pinned for a semester.
 
     python .ci/repoint.py https://github.com/YOU/vicourse fall-2027
+    python .ci/repoint.py --check  # change nothing; exit 1 if anything disagrees with _config.yml
 
-`_config.yml` is the one place the course's repository and ref are kept (repository.url and
-repository.branch: the repository button, the Colab links), with the address the site is
-published at (html.baseurl, GitHub Pages: https://OWNER.github.io/REPO/, derived from the
-repository). This rewrites it, then everything that repeats it: the first cell of every chapter
-(which installs vicourse in Colab from `git+URL@REF`), every link to the package's code in the
-chapters and pages (`URL/blob/REF/vicourse/…`, `URL/tree/REF/vicourse`), and the repository and
-published addresses in README.md, CITATION.cff and pyproject.toml. tests/book/test_colab.py checks
-that they all agree. With --check it changes nothing and exits 1 if anything disagrees with
-_config.yml.
+rewrites repository.url, repository.branch and html.baseurl (GitHub Pages' address) in _config.yml
+and what repeats them: the chapters' installs and code links, README.md, CITATION.cff and
+pyproject.toml.
 """
-
-from __future__ import annotations
 
 import argparse
 import re
@@ -24,18 +17,13 @@ import nbformat
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-URL = re.compile(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
-REF = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$")
-# what repeats the repository: an install from git, and a link into the package's code
-INSTALL = re.compile(
-    r"vicourse @ git\+(https://github\.com/[^@\"'\s]+?)(?:@([^\"'\s]+))?(?=[\"'`\s])"
-)
-CODE_LINK = re.compile(r"(https://github\.com/[^/\s)]+/[^/\s)]+)/(blob|tree)/([^/\s)]+)/vicourse")
-
-
-# files outside the book that name the repository and the published site
+# what repeats the repository in the book: an install from git, a link into the package's code
+INSTALL = r"""vicourse @ git\+(https://github\.com/[^@"'\s]+?)(?:@([^"'\s]+))?(?=["'`\s])"""
+CODE_LINK = r"(https://github\.com/[^/\s)]+/[^/\s)]+)/(blob|tree)/([^/\s)]+)/vicourse"
+# and outside it, these files, which name the repository and the published site
 METADATA = ["README.md", "CITATION.cff", "pyproject.toml"]
-PAGES = re.compile(r"https://[A-Za-z0-9-]+\.github\.io/[^\s\"'`)>]*")
+PAGES = r"https://[A-Za-z0-9-]+\.github\.io/[^\s\"'`)>]*"
+BLOCK = r"(?m)^repository:\n(?:[ \t]+.*\n)+"  # _config.yml's, with url: and branch:
 
 
 def configured(root: Path = ROOT) -> tuple[str, str]:
@@ -50,8 +38,7 @@ def published(root: Path = ROOT) -> str:
 
 
 def pages_url(url: str) -> str:
-    """GitHub Pages' address for a repository: https://OWNER.github.io/REPO/ (or
-    https://OWNER.github.io/ for the repository OWNER.github.io)."""
+    """GitHub Pages' address for a repository (OWNER.github.io's own at the root)."""
     owner, repo = url.rstrip("/").split("/")[-2:]
     host = f"{owner.lower()}.github.io"
     return f"https://{host}/" if repo.lower() == host else f"https://{host}/{repo}/"
@@ -59,8 +46,7 @@ def pages_url(url: str) -> str:
 
 def sources(root: Path = ROOT) -> list[Path]:
     """Every file that may repeat the repository: the chapters and the book's pages."""
-    book = root / "book"
-    return sorted([*book.glob("*.ipynb"), *book.glob("*.md")])
+    return sorted([*(root / "book").glob("*.ipynb"), *(root / "book").glob("*.md")])
 
 
 def text_of(path: Path) -> str:
@@ -72,120 +58,99 @@ def text_of(path: Path) -> str:
 
 def found(text: str) -> list[tuple[str, str | None, str]]:
     """(url, ref, what) for every install and code link in a text; ref None for a bare install."""
-    out = [(m[1], m[2], "install") for m in INSTALL.finditer(text)]
-    out += [(m[1], m[3], "link") for m in CODE_LINK.finditer(text)]
-    return out
+    out = [(m[1], m[2], "install") for m in re.finditer(INSTALL, text)]
+    return out + [(m[1], m[3], "link") for m in re.finditer(CODE_LINK, text)]
 
 
 def disagreements(root: Path = ROOT) -> list[str]:
-    """Every install, code link or address that does not name _config.yml's repository, ref
-    and published site."""
-    url, ref = configured(root)
-    site = published(root)
-    bad = []
+    """Every install, code link or address that names another repository, ref or site."""
+    (url, ref), site, bad = configured(root), published(root), []
     if site != pages_url(url):
         bad.append(f"_config.yml: html.baseurl {site}, but {url} publishes at {pages_url(url)}")
     for name in METADATA:
         text = (root / name).read_text()
-        if url not in text:
-            bad.append(f"{name}: does not name the repository {url}")
-        if site not in text:
-            bad.append(f"{name}: does not name the published site {site}")
-        others = {address.rstrip(".,;:") for address in PAGES.findall(text)} - {site}
+        for what, address in [("repository", url), ("published site", site)]:
+            if address not in text:
+                bad.append(f"{name}: does not name the {what} {address}")
+        others = {address.rstrip(".,;:") for address in re.findall(PAGES, text)} - {site}
         bad += [f"{name}: names the site {other}" for other in sorted(others)]
     for path in sources(root):
         for got_url, got_ref, what in found(text_of(path)):
-            if got_url != url or (got_ref is not None and got_ref != ref):
+            if got_url != url or got_ref not in (None, ref):
                 bad.append(f"{path.relative_to(root)}: {what} {got_url}@{got_ref}")
     return bad
 
 
-def rewrite_text(text: str, url: str, ref: str) -> str:
-    text = INSTALL.sub(lambda m: f"vicourse @ git+{url}" + (f"@{ref}" if m[2] else ""), text)
-    return CODE_LINK.sub(lambda m: f"{url}/{m[2]}/{ref}/vicourse", text)
+def sub(text: str, table: list) -> str:
+    """The text with each (pattern, replacement) of the table applied in turn."""
+    for pattern, replacement in table:
+        text = re.sub(pattern, replacement, text)
+    return text
 
 
-def rewrite_config(root: Path, url: str, ref: str) -> None:
-    """Change repository.url and repository.branch in place, keeping the file's comments."""
-    path = root / "_config.yml"
-    text = path.read_text()
-    block = re.search(r"^repository:\n((?:[ \t]+.*\n)+)", text, flags=re.M)
-    if block is None:
-        raise SystemExit("_config.yml has no repository: block to rewrite")
-    body = re.sub(r"^(\s+url:\s*).*$", rf"\g<1>{url}", block[1], flags=re.M)
-    body = re.sub(r"^(\s+branch:\s*).*$", rf"\g<1>{ref}", body, flags=re.M)
-    text = text[: block.start(1)] + body + text[block.end(1) :]
-    text, count = re.subn(r"^(\s+baseurl:\s*).*$", rf"\g<1>{pages_url(url)}", text, flags=re.M)
-    if count != 1:
-        raise SystemExit("_config.yml needs one html.baseurl: line to rewrite")
-    path.write_text(text)
-
-
-def rewrite_metadata(root: Path, url: str) -> list[Path]:
-    """README.md, CITATION.cff, pyproject.toml: the old repository and site become the new."""
-    old_url, old_site = configured(root)[0], published(root)
-    changed = []
-    for name in METADATA:
-        path = root / name
+def edit(path: Path, table: list) -> bool:
+    """Apply the table to a file, or to each cell of a notebook; write it back if it changed."""
+    if path.suffix != ".ipynb":
         text = path.read_text()
-        new = re.sub(re.escape(old_url) + r"(?![A-Za-z0-9_.-])", url, text)
-        new = new.replace(old_site, pages_url(url))
+        new = sub(text, table)
         if new != text:
             path.write_text(new)
-            changed.append(path)
+        return new != text
+    nb = nbformat.read(path, as_version=4)
+    old = [cell.source for cell in nb.cells]
+    for cell in nb.cells:
+        cell.source = sub(cell.source, table)
+    if changed := [cell.source for cell in nb.cells] != old:
+        nbformat.write(nb, path)
     return changed
+
+
+def setting(key: str, value: str) -> tuple[str, str]:
+    """An indented `key: value` line of _config.yml, as a (pattern, replacement)."""
+    return rf"(?m)^(\s+{key}:\s*).*$", rf"\g<1>{value}"
 
 
 def repoint(url: str, ref: str, root: Path = ROOT) -> list[Path]:
     """Point the course at url and ref; returns the files changed."""
     url = url.rstrip("/").removesuffix(".git")
-    if not URL.match(url):
-        raise SystemExit(
-            f"url must be a GitHub repository like https://github.com/OWNER/REPO, got {url!r}"
-        )
-    if not REF.match(ref) or ".." in ref:
-        raise SystemExit(f"ref must be a branch or tag name such as main or fall-2027, got {ref!r}")
-    changed = rewrite_metadata(root, url)  # first: it reads the old addresses from _config.yml
-    rewrite_config(root, url, ref)
-    changed.append(root / "_config.yml")
-    for path in sources(root):
-        if path.suffix == ".ipynb":
-            nb = nbformat.read(path, as_version=4)
-            before = [c.source for c in nb.cells]
-            for cell in nb.cells:
-                cell.source = rewrite_text(cell.source, url, ref)
-            if [c.source for c in nb.cells] != before:
-                nbformat.write(nb, path)
-                changed.append(path)
-        else:
-            text = path.read_text()
-            new = rewrite_text(text, url, ref)
-            if new != text:
-                path.write_text(new)
-                changed.append(path)
-    left = disagreements(root)
-    if left:
-        raise SystemExit("still pointing elsewhere:\n" + "\n".join(left))
+    if not re.match(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$", url):
+        sys.exit(f"url must be a GitHub repository like https://github.com/OWNER/REPO, got {url!r}")
+    if not re.match(r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", ref) or ".." in ref:
+        sys.exit(f"ref must be a branch or tag name such as main or fall-2027, got {ref!r}")
+    site, config = pages_url(url), root / "_config.yml"
+    old_url = re.escape(configured(root)[0]) + r"(?![A-Za-z0-9_.-])"
+    moved = [(old_url, url), (re.escape(published(root)), site)]  # whole addresses, in METADATA
+    changed = [root / name for name in METADATA if edit(root / name, moved)]
+    repository = [setting("url", url), setting("branch", ref)]
+    text, blocks = re.subn(BLOCK, lambda m: sub(m[0], repository), config.read_text(), count=1)
+    if not blocks:
+        sys.exit("_config.yml has no repository: block to rewrite")
+    text, count = re.subn(*setting("baseurl", site), text)
+    if count != 1:
+        sys.exit("_config.yml needs one html.baseurl: line to rewrite")
+    config.write_text(text)
+    book = [  # in the chapters and pages, every install and code link, whatever it named
+        (INSTALL, lambda m: f"vicourse @ git+{url}" + (f"@{ref}" if m[2] else "")),
+        (CODE_LINK, lambda m: f"{url}/{m[2]}/{ref}/vicourse"),
+    ]
+    changed += [config, *(path for path in sources(root) if edit(path, book))]
+    if left := disagreements(root):
+        sys.exit("still pointing elsewhere:\n" + "\n".join(left))
     return changed
 
 
-def main(argv: list[str] | None = None) -> int:
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("url", nargs="?", help="https://github.com/OWNER/REPO")
     parser.add_argument("ref", nargs="?", help="branch or tag, e.g. main or fall-2027")
     parser.add_argument("--check", action="store_true", help="only report disagreements")
-    args = parser.parse_args(argv)
+    args = parser.parse_args()
     if args.check:
         bad = disagreements()
         print("\n".join(bad) or f"everything points at {'@'.join(configured())}")
-        return 1 if bad else 0
+        sys.exit(1 if bad else 0)
     if not args.url or not args.ref:
         parser.error("give the repository URL and the ref, or --check")
     for path in repoint(args.url, args.ref):
         print(f"rewrote {path.relative_to(ROOT)}")
     print(f"the course now points at {args.url}@{args.ref}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

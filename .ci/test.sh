@@ -19,11 +19,5 @@ fi
 # tests/conftest.py), and each worker's torch uses one thread, so that two workers' threads do not
 # fight over two cores. VICOURSE_TEST_WORKERS=0 runs everything in this one process.
 export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}
-# VICOURSE_END_TO_END=1 (CI sets it) adds the end-to-end checks, which pyproject.toml leaves out, to
-# the same run, where they share the workers with the rest.
-marks=()
-if [ "${VICOURSE_END_TO_END:-0}" = 1 ]; then
-    marks=(-m "end_to_end or not end_to_end")
-fi
 "$PYTHON" -m pytest -p no:cacheprovider --durations=8 \
-    -n "${VICOURSE_TEST_WORKERS:-auto}" --maxprocesses 4 --dist loadgroup ${marks[@]+"${marks[@]}"} "$@"
+    -n "${VICOURSE_TEST_WORKERS:-auto}" --maxprocesses 4 --dist loadgroup "$@"

@@ -45,7 +45,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker("chapters")
             # a chapter's cells share one kernel: in parallel runs they stay on one worker
             item.add_marker(pytest.mark.xdist_group(path.name))
-            if executed_by_the_site(path):
+            if reuse_the_site_build() and executed(path) is not None:
                 reused.append(item)
         elif path.parent.name in PARTS and path.parent.parent.name == "tests":
             item.add_marker(path.parent.name)
@@ -55,26 +55,43 @@ def pytest_collection_modifyitems(config, items):
 
 
 def pytest_report_header(config):
-    if site_executed_this_tree():
+    if reuse_the_site_build():
         return (
-            "chapters: the site build executed this very tree (_build/executed.json), so nbval "
-            "leaves out the chapters it executed; VICOURSE_REUSE_EXECUTED=0 executes them again"
+            "chapters: VICOURSE_REUSE_EXECUTED=1, so nbval leaves out the chapters whose code "
+            "the site build executed (its cache, _build/.jupyter_cache); tests/book checks them"
         )
     return None
 
 
+def reuse_the_site_build() -> bool:
+    """True when the caller says the site was just built from this very tree
+    (VICOURSE_REUSE_EXECUTED=1, as .ci/run sets it after building): nbval then leaves out the
+    chapters the build executed, and tests/book/test_book.py checks those executions instead.
+    The cache matches a chapter by its code alone, not by the package's, hence the opt-in."""
+    return os.environ.get("VICOURSE_REUSE_EXECUTED") == "1"
+
+
 @functools.cache
-def site_executed_this_tree() -> bool:
-    """True when the last site build executed the tree as it is now (.ci/executed.py), unless
-    VICOURSE_REUSE_EXECUTED=0 asks nbval to execute every chapter anyway."""
-    if os.environ.get("VICOURSE_REUSE_EXECUTED") == "0":
-        return False
-    return load_tool("executed").current()
+def executed(path: Path):
+    """The site build's execution of a chapter as its code stands now (MyST-NB's cache, which
+    keeps only executions that ran without error), as a notebook; None if there is none."""
+    import nbformat
+    from jupyter_cache import get_cache
+
+    if not (EXECUTION_CACHE / "global.db").is_file():
+        return None
+    try:
+        return get_cache(str(EXECUTION_CACHE)).merge_match_into_notebook(
+            nbformat.read(path, as_version=4)
+        )[1]
+    except KeyError:
+        return None
 
 
-def executed_by_the_site(path: Path) -> bool:
-    """True when the last site build executed this chapter from the tree as it is now."""
-    return (EXECUTED / path.name).is_file() and site_executed_this_tree()
+def executed_chapters() -> dict[str, object]:
+    """{chapter file name: its execution by the site build} for the chapters that have one."""
+    chapters = sorted((ROOT / "book").glob("[0-9][0-9]_*.ipynb"))
+    return {p.name: executed(p) for p in chapters if executed(p) is not None}
 
 
 DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
@@ -112,7 +129,7 @@ def small_vae(seed=0):
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
-EXECUTED = ROOT / "_build" / "executed" / "book"  # as the site build executed them (.ci/execute.py)
+EXECUTION_CACHE = ROOT / "_build" / ".jupyter_cache"  # the site build's (_config.yml)
 
 
 def require(condition, message: str) -> None:
@@ -136,11 +153,11 @@ def pages():
     return sorted(p for p in HTML.rglob("*.html") if "_static" not in p.parts)
 
 
-def load_tool(name: str):
-    """A script in .ci/ (repoint.py, assign.py) as a module."""
+def load_tool(name: str, folder: str = ".ci"):
+    """A script in .ci/ (repoint.py, assign.py), or in another folder, as a module."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location(name, ROOT / ".ci" / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(name, ROOT / folder / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -88,8 +88,8 @@ from .vae import VAE
 from .validation import enable_validation, validation_enabled
 
 # The release, in its one place: pyproject.toml reads it from here (a dynamic version), so the
-# installed metadata follows; CITATION.cff and CHANGELOG.md repeat it. Change it with
-# python .ci/version.py bump X.Y.Z, which writes those copies too.
+# installed metadata follows; CITATION.cff, CHANGELOG.md and pyproject.toml's [tool.bumpversion]
+# repeat it. Change it with bump-my-version bump --new-version X.Y.Z, which writes every copy.
 __version__ = "0.2.0"
 
 __all__ = [

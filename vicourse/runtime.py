@@ -82,7 +82,7 @@ def seed_offset() -> int:
     """The run's seed offset: VICOURSE_SEED (an int ≥ 0), 0 where it is unset.
 
     make_generator and seed_everything shift every seed by it, so one variable runs a whole
-    chapter on other draws, initial weights and batch orders (.ci/spread.py sets it); 0, the
+    chapter on other draws, initial weights and batch orders (benchmarks/spread.py sets it); 0, the
     published pages' setting, keeps every seed as the chapter writes it.
     """
     wanted = os.environ.get(SEED_VARIABLE, "").strip()

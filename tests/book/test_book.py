@@ -29,8 +29,8 @@ def test_every_other_page_in_the_toc_exists():
 
 def test_every_toc_chapter_exists_and_is_collected_by_nbval():
     """The same pytest configuration as the test command (pyproject's addopts and testpaths) must
-    collect every chapter (where the site build's execution is reused, nbval leaves them out:
-    VICOURSE_REUSE_EXECUTED=0 asks for all). book/ is one of the testpaths, and collecting it
+    collect every chapter (nbval leaves them out only where the site build's execution is
+    reused, VICOURSE_REUSE_EXECUTED=1, unset here). book/ is one of the testpaths, and collecting it
     with those addopts (and nothing else, which would import every test module) finds them all.
     """
     chapters = toc_chapters()
@@ -166,24 +166,20 @@ def test_every_page_with_a_colab_button_installs_vicourse_first():
 
 
 def test_the_chapters_the_site_build_executed_ran_cleanly():
-    """Execute once, reuse: where the site build executed this very tree (.ci/executed.py),
-    tests/conftest.py leaves those chapters out of nbval, and their executed copies must show
-    what nbval would have checked: the chapter's code, every code cell run, no error."""
-    from conftest import EXECUTED, site_executed_this_tree
+    """Execute once, reuse: where the site was just built from this tree
+    (VICOURSE_REUSE_EXECUTED=1), tests/conftest.py leaves the chapters out of nbval, and the
+    build's executions must show what nbval would have checked: every chapter there, with its
+    code as it stands, every code cell run, no error."""
+    from conftest import executed_chapters, reuse_the_site_build
 
-    if not site_executed_this_tree():
+    if not reuse_the_site_build():
         pytest.skip("nbval executes the chapters in this run")
-    notebooks = sorted(ROOT.glob("book/*.ipynb"))
-    assert [p.name for p in notebooks if (EXECUTED / p.name).is_file()] == [
-        p.name for p in notebooks
-    ]
-    for path in notebooks:
-        source = json.loads(path.read_text())["cells"]
-        ran = json.loads((EXECUTED / path.name).read_text())["cells"]
-        code = [c for c in source if c["cell_type"] == "code"]
-        executed = [c for c in ran if c["cell_type"] == "code"]
-        assert ["".join(c["source"]) for c in executed] == ["".join(c["source"]) for c in code]
-        for cell in executed:
-            assert cell["execution_count"] is not None, (path.name, "".join(cell["source"])[:60])
-            errors = [o for o in cell.get("outputs", []) if o["output_type"] == "error"]
-            assert not errors, (path.name, errors[:1])
+    ran = executed_chapters()
+    assert sorted(ran) == sorted(p.name for p in toc_chapters())
+    for name, nb in ran.items():
+        for cell in nb.cells:
+            if cell.cell_type != "code":
+                continue
+            assert cell.execution_count is not None, (name, cell.source[:60])
+            errors = [o for o in cell.outputs if o.output_type == "error"]
+            assert not errors, (name, errors[:1])

@@ -3,7 +3,6 @@ code link and launch button agrees with it, and .ci/repoint.py moves them all at
 asks Colab for a GPU and every chapter says which device it got. The launch buttons of the built
 site open notebooks that exist at the configured ref."""
 
-import json
 import os
 import re
 import shutil
@@ -11,7 +10,7 @@ import subprocess
 
 import nbformat
 import pytest
-from conftest import EXECUTED, HTML, ROOT, load_tool, require
+from conftest import HTML, ROOT, executed_chapters, load_tool, require
 
 repoint = load_tool("repoint")
 GPU_CHAPTERS = {"08_vae", "09_gaps", "10_richer_posteriors"}  # the chapters that train a network
@@ -124,12 +123,12 @@ def test_gpu_chapters_ask_colab_for_a_gpu():
 
 
 def test_every_chapter_says_which_device_it_got():
-    executed = sorted(EXECUTED.glob("[0-9][0-9]_*.ipynb"))
+    executed = executed_chapters()
     require(executed, "no executed chapters; build the site first")
-    for path in executed:
-        setup = next(c for c in json.loads(path.read_text())["cells"] if c["cell_type"] == "code")
-        text = "".join("".join(o.get("text", "")) for o in setup["outputs"])
-        assert re.search(r"^device (cpu|cuda(:\d)? \(.+\)|mps)$", text, re.M), (path.name, text)
+    for name, nb in executed.items():
+        setup = next(c for c in nb.cells if c.cell_type == "code")
+        text = "".join(o.get("text", "") for o in setup.outputs)
+        assert re.search(r"^device (cpu|cuda(:\d)? \(.+\)|mps)$", text, re.M), (name, text)
 
 
 COLAB = re.compile(

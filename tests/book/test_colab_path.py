@@ -2,9 +2,9 @@
 oldest versions this package declares (and ipywidgets 7.7.1, Colab's), gets vicourse installed
 the way a chapter's first cell installs it (pip, with dependency resolution, from the checkout
 instead of GitHub). Nothing preinstalled may change; then every chapter runs top to bottom, on
-another float path than the site build's (.ci/spread.py's "avx2": ATen's AVX2 kernels, MKL's and
-oneDNN's processor-independent paths, two threads), so that every CI run proves each chapter's
-asserts on two sets of CPU kernels.
+another float path than the site build's (benchmarks/spread.py's "avx2": ATen's AVX2 kernels,
+MKL's and oneDNN's processor-independent paths, two threads), so that every CI run proves each
+chapter's asserts on two sets of CPU kernels.
 
 torch is the exception to "oldest": only this machine's CPU build (torch==2.13.0, as .ci/run
 installs) can be had without downloading a CUDA build of several GB, so the torch floor itself is
@@ -26,7 +26,7 @@ from conftest import ROOT, copy_of_the_working_tree, load_tool, require
 from packaging.version import Version
 
 gradescope = load_tool("gradescope")  # its watchdog: run_patiently
-FLOAT_PATH = load_tool("spread").PATHS["avx2"]  # not the site build's kernels
+FLOAT_PATH = load_tool("spread", "benchmarks").PATHS["avx2"]  # not the site build's kernels
 COLAB_PINS = {"ipywidgets": "7.7.1"}  # Colab's, newer than the floor we declare
 # Colab runs notebooks with its own IPython and ipykernel (old ones: matplotlib 3.7 cannot run
 # under IPython 9, which dropped pylabtools.backend2gui); nbclient executes the chapters here.

@@ -1,24 +1,24 @@
 """The chapters as coursework: each is an otter-grader master notebook with three kinds of
 exercise (a derivation, code, and an experiment whose number is autograded and whose
 interpretation is marked by hand); the instructors' table agrees with the notebooks; and the one
-command, .ci/assign.py, makes student notebooks and autograders that grade the solutions full,
-the untouched student notebooks zero (chapter 7, with a notebook with one answer in between, in
-Gradescope's environment: test_gradescope.py)."""
+command, .ci/assign.py, makes student notebooks and autograders whose tests are the ones the
+site build ran on the solutions (chapter 7's zip is graded in Gradescope's environment, the
+solution full, the student notebook zero and one answer in between: test_gradescope.py;
+every chapter's in .ci/release.sh)."""
 
 import ast
 import importlib.util
 import json
 import os
 import re
-import sys
+import zipfile
 
 import nbformat
 import pytest
-from conftest import ROOT, load_tool, solution_lines, visible_text
+from conftest import ROOT, load_tool, require, solution_lines, visible_text
 from filelock import FileLock
 
 assign = load_tool("assign")
-gradescope = load_tool("gradescope")
 CHAPTERS = assign.chapters()
 PROMPT = re.compile(r"\*\*Exercise (\d+)\.(\d+) \((derivation|code|experiment), (\d+) min\)\.\*\*")
 # an experiment's second question: the interpretation, marked by hand
@@ -210,22 +210,48 @@ def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsy
     capsys.readouterr()
 
 
-# ---------------------------------------------------------------- otter, end to end
+# ---------------------------------------------------------------- what the zips grade
 
 
-def grade(zip_path, notebook, out):
-    """Grade with `otter run`; a run that hangs (a lost kernel reply, .ci/gradescope.py) is killed
-    with its kernel and run again."""
-    out.mkdir(parents=True, exist_ok=True)
-    command = ["run", "-a", str(zip_path), "-o", str(out), str(notebook), "--no-logo"]
-    status, output = gradescope.run_patiently(
-        [sys.executable, "-m", "otter", *command],
-        out,
-        dict(os.environ),
-        label=f"grading {notebook.name}",
-    )
-    assert status == 0, output[-4000:]
-    return gradescope.scores(out / "results.json")
+def defined_tests(source: str) -> dict[str, str]:
+    """{name: its AST, dumped} of the test_ functions a cell or a zip's test file defines
+    (otter assign rewrites their source, not what it does)."""
+    tree = ast.parse(source)
+    return {
+        node.name: ast.dump(node)
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
+    }
+
+
+def grader_cells(nb) -> list:
+    """The code cells between a question's BEGIN TESTS and END TESTS: the autograder's tests."""
+    found, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "raw":
+            inside = cell.source.strip() == "# BEGIN TESTS"
+        elif inside and cell.cell_type == "code":
+            found.append(cell)
+    return found
+
+
+def test_the_site_build_ran_every_grader_test_on_the_solution():
+    """Grading the solution, without executing it again: the site build executed each master
+    notebook top to bottom, and every cell of its autograder's tests ran there, on the
+    solution, without error (test_the_zips_grade_with_the_tests_the_site_build_ran: the zip
+    holds those same tests)."""
+    from conftest import executed
+
+    for path in CHAPTERS:
+        ran = executed(path)
+        require(ran is not None, f"the site build has not executed {path.name}; build it first")
+        cells = grader_cells(ran)
+        assert len(cells) == len(code_questions(path)), path.name
+        for cell in cells:
+            name = next(iter(defined_tests(cell.source)))
+            assert cell.source.rstrip().splitlines()[-1].startswith(f"{name}("), (path.name, name)
+            assert cell.execution_count is not None, (path.name, name)
+            assert not [o for o in cell.outputs if o.output_type == "error"], (path.name, name)
 
 
 @pytest.fixture(scope="session")
@@ -266,22 +292,26 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
         assert "Type your answer here" in text
 
 
-# Chapter 7 is graded in Gradescope's own environment instead (test_gradescope.py): its solution,
-# its untouched student notebook and a notebook with one answer, so it is not graded twice.
-LOCALLY_GRADED = [path for path in CHAPTERS if path.stem != "07_reparameterization"]
-
-
 @pytest.mark.end_to_end
-@pytest.mark.parametrize("path", LOCALLY_GRADED, ids=lambda path: path.stem)
-def test_otter_grades_the_solution_full_and_the_student_notebook_zero(coursework, path):
-    zip_path = coursework / "autograder" / f"{path.stem}.zip"
-    expected = code_questions(path)
-    for who, notebook in [
-        ("solution", coursework / path.stem / "autograder" / path.name),
-        ("student", coursework / "student" / path.name),
-    ]:
-        scores = grade(zip_path, notebook, coursework / "runs" / path.stem / who)
-        assert set(scores) == set(expected), (path.name, scores)
-        for name, (score, max_score) in scores.items():
-            assert max_score == expected[name]
-            assert score == (max_score if who == "solution" else 0), (path.name, who, name)
+def test_the_zips_grade_with_the_tests_the_site_build_ran(coursework):
+    """Each autograded question of each zip is worth the points its notebook gives it and
+    grades with the test functions the master notebook ran in the site build. Grading the
+    untouched student notebooks to zero executes every chapter again: .ci/release.sh does it
+    for every chapter (.ci/gradescope.py), as does the weekly coursework workflow, and
+    test_gradescope.py for chapter 7 in every CI run."""
+    for path in CHAPTERS:
+        with zipfile.ZipFile(coursework / "autograder" / f"{path.stem}.zip") as zf:
+            files = {
+                n.removeprefix("tests/").removesuffix(".py"): zf.read(n).decode()
+                for n in zf.namelist()
+                if n.startswith("tests/") and n.endswith(".py")
+            }
+        assert set(files) == set(code_questions(path)), path.name
+        master = nbformat.read(path, as_version=4)
+        ran = {}
+        for cell in grader_cells(master):
+            ran.update(defined_tests(cell.source))
+        for question, points in code_questions(path).items():
+            assert re.search(rf"^points = {points}$", files[question], re.M), (path.name, question)
+            graded = defined_tests(files[question])
+            assert graded and all(ran.get(k) == v for k, v in graded.items()), (path, question)

@@ -10,15 +10,17 @@ import json
 import re
 
 from conftest import (
-    EXECUTED,
     HTML,
     ROOT,
     chapter_pages,
+    executed_chapters,
     load_tool,
     require,
     solution_lines,
     visible_text,
 )
+
+import vicourse
 
 SCRIPT = re.compile(r'<script[^>]*\bsrc="([^"]*mathjax[^"]*)"', re.IGNORECASE)
 
@@ -59,20 +61,20 @@ def test_mathjax_fonts_ship_with_the_site(pages):
 def test_printed_output_fits_the_code_column(pages):
     """Every line a chapter prints (text outputs of the executed notebooks) is at most 79
     characters, like the code; cells whose output is removed from the site are exempt."""
-    executed = sorted(EXECUTED.glob("[0-9][0-9]_*.ipynb"))
+    executed = executed_chapters()
     assert len(executed) == len(chapter_pages()) >= 4
     wide = []
-    for path in executed:
-        for i, cell in enumerate(json.loads(path.read_text())["cells"]):
-            if cell["cell_type"] != "code" or "remove-output" in cell["metadata"].get("tags", []):
+    for name, nb in executed.items():
+        for i, cell in enumerate(nb.cells):
+            if cell.cell_type != "code" or "remove-output" in cell.metadata.get("tags", []):
                 continue
-            for output in cell["outputs"]:
+            for output in cell.outputs:
                 text = output.get("text") or output.get("data", {}).get("text/plain", "")
                 if "data" in output and len(output["data"]) > 1:
                     continue  # a figure or HTML: its text/plain is not what the site shows
                 for line in "".join(text).splitlines():
                     if len(line) > 79:
-                        wide.append(f"{path.name} cell {i}: {len(line)} columns: {line[:60]}…")
+                        wide.append(f"{name} cell {i}: {len(line)} columns: {line[:60]}…")
     assert not wide, "\n".join(wide)
 
 
@@ -123,3 +125,11 @@ def test_the_student_edition_has_no_solution_text():
         raw = (STUDENT / "book" / page.name).read_text(encoding="utf-8")
         assert "colab.research.google.com" not in raw and "_sources/" not in raw
     assert not (STUDENT / "_sources").exists()
+
+
+def test_the_status_page_names_the_release():
+    page = HTML / "book" / "status.html"
+    require(page.is_file(), f"no built site at {HTML}; build it first")
+    text = page.read_text(encoding="utf-8")
+    assert f"v{vicourse.__version__}" in text or f"version {vicourse.__version__}," in text
+    assert f"vicourse {vicourse.__version__}" in text

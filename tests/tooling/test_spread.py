@@ -1,5 +1,5 @@
-"""The spread tool (.ci/spread.py): a chapter's asserts record their operands across seeds and
-float paths instead of raising, and the table says which failed where."""
+"""The spread tool (benchmarks/spread.py): a chapter's asserts record their operands across seeds
+and float paths instead of raising, and the table says which failed where."""
 
 import os
 import re
@@ -11,7 +11,7 @@ import nbformat
 import pytest
 from conftest import load_tool
 
-spread = load_tool("spread")
+spread = load_tool("spread", "benchmarks")
 
 CHAPTER = """\
 import vicourse, torch

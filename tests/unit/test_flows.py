@@ -112,7 +112,7 @@ def test_fit_local_finds_a_closer_q_than_the_diagonal_one_for_a_correlated_poste
     x = torch.tensor([[1.0, 0.5, -1.0]], dtype=F64)
     start = PlanarFlow.from_diagonal(model.prior(1), 8)
     flow = vicourse.fit_local(
-        model, x, init=start, num_steps=3000, num_samples=16, lr=0.02, generator=gen(8)
+        model, x, init=start, num_steps=1000, num_samples=16, lr=0.02, generator=gen(8)
     )
     with torch.no_grad():
         gap = model.log_marginal(x) - vicourse.elbo_value(model, flow.q, x, generator=gen(9))

@@ -1,6 +1,6 @@
 """Measure how far a chapter's asserted quantities move across seeds and float paths.
 
-    python .ci/spread.py book/08_vae.ipynb [more chapters] [--seeds 0 1 2]
+    python benchmarks/spread.py book/08_vae.ipynb [more chapters] [--seeds 0 1 2]
         [--paths default avx2] [--jobs N] [--json FILE]
 
 Executes each chapter once per (seed, float path) and prints, for every assert of every code
