@@ -51,7 +51,7 @@ jobs:
         with:
           python-version: "{python}"
       - name: Install what the grader needs
-        run: python -m pip install --quiet pyyaml
+        run: python -m pip install --quiet pyyaml psutil
       - name: Grade the notebook
         run: python .github/gradescope.py --zip .github/autograder.zip --submissions . \
 --work "$RUNNER_TEMP/grading"

@@ -33,7 +33,6 @@ import hashlib
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -41,6 +40,7 @@ import time
 import zipfile
 from pathlib import Path
 
+import psutil
 import yaml
 
 GRADESCOPE_DIR = "/autograder"
@@ -124,132 +124,35 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
     return {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
 
 
-# A chapter grades in under a minute. Rarely, a reply between the kernel and nbclient is lost and
-# both wait forever (seen in CI, in the widget cells of chapters 3, 7 and 8, more often when two
-# gradings share the CPU): the grading is then idle. Where /proc exists (Linux: Gradescope,
-# GitHub's runners, CI), a grading whose processes (itself and all it started, the kernel too)
-# show no sign of work for IDLE_WINDOW seconds is that hang: looked at every POLL seconds, none
-# used IDLE_SHARE of a core, none was waiting on the disk (state D) and together they read or
-# wrote under IO_BYTES. Anywhere, one still running after PATIENCE seconds is a hang. Either way
-# it is killed and run again, twice at most.
-PATIENCE, ATTEMPTS = 300, 3
-IDLE_WINDOW, IDLE_SHARE, IO_BYTES = 20, 0.05, 256 * 1024
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100  # /proc's time unit
-
-
-def _stat(pid_dir: Path) -> list[str] | None:
-    try:  # fields after the name: state, ppid, …, utime (11), stime (12)
-        return pid_dir.joinpath("stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None  # the process ended meanwhile
-
-
-def process_tree(root: int) -> dict[int, float] | None:
-    """{pid: CPU seconds used so far} for a process and all its live descendants, from /proc
-    (a kernel runs in a session of its own, so its process group is not enough); None where
-    there is no /proc."""
-    proc = Path("/proc")
-    if not (proc / "self" / "stat").is_file():
-        return None
-    parent, used = {}, {}
-    for pid_dir in proc.glob("[0-9]*"):
-        fields = _stat(pid_dir)
-        if fields is not None:
-            pid = int(pid_dir.name)
-            parent[pid] = int(fields[1])
-            used[pid] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    tree, grown = {root}, True
-    while grown:
-        found = {pid for pid, ppid in parent.items() if ppid in tree} - tree
-        tree |= found
-        grown = bool(found)
-    return {pid: used[pid] for pid in tree if pid in used}
-
-
-def disk_work(pids) -> tuple[int, bool]:
-    """(bytes read and written so far, all of pids together; whether any waits on the disk)."""
-    moved, waiting = 0, False
-    for pid in pids:
-        fields = _stat(Path(f"/proc/{pid}"))
-        waiting |= fields is not None and fields[0] == "D"
-        with contextlib.suppress(OSError, ValueError):
-            counts = dict(
-                line.split(": ") for line in Path(f"/proc/{pid}/io").read_text().splitlines()
-            )
-            moved += int(counts.get("rchar", 0)) + int(counts.get("wchar", 0))
-    return moved, waiting
-
-
-def kill_tree(root: int) -> None:
-    """Kill a process, its process group and every descendant (the kernel among them)."""
-    for pid in process_tree(root) or {}:
-        with contextlib.suppress(ProcessLookupError, PermissionError):
-            os.kill(pid, signal.SIGKILL)
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(root, signal.SIGKILL)
-
-
-def run_watched(command: list[str], cwd: Path, env: dict, timeout: float) -> tuple[int, str]:
-    """Run a command; its exit status and output. When it has run `timeout` seconds, or it and
-    what it started have shown no work for IDLE_WINDOW seconds (process_tree, disk_work), kill
-    them all (kill_tree: the kernel too, which would keep its ports), then raise
-    subprocess.TimeoutExpired, whose .output is the end of what the command printed."""
-    poll = IDLE_WINDOW / 10
-    with (
-        tempfile.TemporaryFile("w+") as output,
-        subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        ) as done,
-    ):
-        deadline = time.monotonic() + timeout
-        before = process_tree(done.pid)
-        moved_before, last_work = disk_work(before or {})[0], time.monotonic()
-        while True:
-            try:
-                done.wait(timeout=max(0.0, min(poll, deadline - time.monotonic())))
-                break
-            except subprocess.TimeoutExpired as hung:
-                now = process_tree(done.pid)
-                if before is None or now is None:
-                    last_work = time.monotonic()  # no /proc: only the time limit applies
-                else:
-                    cpu = sum(t - before.get(pid, 0.0) for pid, t in now.items())
-                    moved, waiting = disk_work(now)
-                    if cpu >= IDLE_SHARE * poll or waiting or moved - moved_before >= IO_BYTES:
-                        last_work = time.monotonic()
-                    before, moved_before = now, moved
-                if time.monotonic() - last_work >= IDLE_WINDOW or time.monotonic() >= deadline:
-                    kill_tree(done.pid)
-                    done.wait()
-                    output.seek(0)
-                    hung.output = output.read()[-2000:]
-                    raise
-        output.seek(0)
-        return done.returncode, output.read()
+# A grading takes about a minute. In case a reply between the kernel and its client is lost and
+# both wait forever (seen with ipykernel 7, ipython/ipykernel#1554; requirements.txt keeps it below
+# 7), a run past PATIENCE seconds is killed with every process it started (its kernel runs in a
+# session of its own) and run once more.
+PATIENCE = 300
 
 
 def run_patiently(
     command: list[str], cwd: Path, env: dict, *, label: str, prepare=lambda: None
 ) -> tuple[int, str]:
-    """run_watched, up to ATTEMPTS times: a run that hangs is run again, after prepare() (which
-    also runs before the first); its exit status and output, or subprocess.TimeoutExpired when
-    every attempt hung. `label` names the run in the message that says it is run again."""
-    for _ in range(ATTEMPTS - 1):
+    """Run a command, after prepare(); its exit status and output. One that runs past PATIENCE
+    seconds is run once more, after prepare(); twice, and subprocess.TimeoutExpired is raised."""
+    for attempt in range(2):
         prepare()
-        try:
-            return run_watched(command, cwd, env, timeout=PATIENCE)
-        except subprocess.TimeoutExpired as hung:
-            last = (hung.output or "").strip().splitlines()[-3:]
-            print(f"{label} hung (a lost kernel reply); running it again", flush=True)
-            print("".join(f"  its last output: {line}\n" for line in last), end="", flush=True)
-    prepare()
-    return run_watched(command, cwd, env, timeout=PATIENCE)
+        with tempfile.TemporaryFile("w+") as output:
+            run = psutil.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
+            try:
+                status = run.wait(PATIENCE)
+            except psutil.TimeoutExpired:
+                for process in [*run.children(recursive=True), run]:
+                    with contextlib.suppress(psutil.NoSuchProcess):
+                        process.kill()
+                run.wait()
+                again = "; running it again" if attempt == 0 else ""
+                print(f"{label} ran past {PATIENCE} s (a lost kernel reply?){again}", flush=True)
+                continue
+            output.seek(0)
+            return status, output.read()
+    raise subprocess.TimeoutExpired(command, PATIENCE)
 
 
 def activated(python: Path) -> dict:
@@ -281,8 +184,7 @@ def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[flo
         )
     except subprocess.TimeoutExpired:
         raise SystemExit(
-            f"grading {notebook.name} hung {ATTEMPTS} times (idle for {IDLE_WINDOW} s,"
-            f" or still running after {PATIENCE} s)"
+            f"grading {notebook.name} ran past {PATIENCE} s twice (a lost kernel reply?)"
         ) from None
     results = autograder / "results" / "results.json"
     if not results.is_file():

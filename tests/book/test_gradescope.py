@@ -10,7 +10,7 @@ Chapter 7, whose two code exercises and experiment allow a partial score; .ci/re
 every chapter with .ci/gradescope.py.
 
 An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
-five gradings: about three minutes): CI runs it with `VICOURSE_END_TO_END=1 bash .ci/test.sh`."""
+five gradings: about three minutes): CI runs it in `bash .ci/run end-to-end`."""
 
 import csv
 import os
