@@ -4,27 +4,14 @@
     python .ci/gradescope.py --zip ZIP --submissions FOLDER
     python .ci/gradescope.py --scores FOLDER/scores.csv --full QUESTION=POINTS
 
-For each chapter that `.ci/assign.py` made (under --out), this unpacks its zip into a folder laid
-out as Gradescope lays out /autograder (source/, submission/, results/), builds the grading
-environment in a fresh virtual environment from the zip's own environment.yml (its pip
-requirements as they stand, with /autograder/ pointing at the folder; its conda packages, other
-than python and pip, from PyPI under the same names), runs the zip's run_otter.py on a
-submission, and reads results/results.json. The solution notebook must get full marks and the
-untouched student notebook zero; it prints the scores and exits non-zero otherwise.
-
-With --zip and --submissions it grades a class instead: every .ipynb in FOLDER, each as
-Gradescope would grade it, and writes the scores to FOLDER/scores.csv (a row per notebook, a
-column per question, and the total). With --scores and --full it exits 0 when the one notebook
-in scores.csv has the question's full points, else 1: GitHub Classroom's command grader gives a
-question's points on exit 0 (the template that .ci/assign.py writes for each chapter).
-
-Nothing of the checkout's environment is used: the environment has only what the zip asks
-for, so a zip that forgets a requirement fails here as it would on Gradescope. The chapters'
-zips ask for the same packages, so one environment serves them all (one per distinct
-environment.yml). .ci/release.sh runs this for every chapter; the tests run it for one.
+The zip is unpacked as Gradescope lays out /autograder (source/, submission/, results/) and its
+run_otter.py grades each submission in a fresh virtual environment built from the zip's own
+environment.yml alone, so a zip that forgets a requirement fails here as it would there. The
+first form grades every chapter `.ci/assign.py` made (under --out): the solution must score full
+marks and the untouched student notebook zero (.ci/release.sh). The second grades a class into
+FOLDER/scores.csv, a row per notebook; the third exits 0 when that one notebook scored the
+question's points, as GitHub Classroom's command grader wants (.ci/assign.py's template).
 """
-
-from __future__ import annotations
 
 import argparse
 import contextlib
@@ -36,7 +23,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import zipfile
 from pathlib import Path
 
@@ -47,63 +33,52 @@ GRADESCOPE_DIR = "/autograder"
 # An index the machine cannot reach (PyTorch's CPU index behind a firewall) is then skipped at
 # once, as pip skips any index that fails, instead of being retried for every package.
 PIP_ENV = {"PIP_RETRIES": "0", "PIP_DEFAULT_TIMEOUT": "20", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
+# A grading takes about a minute. Now and then the client misses the wake-up for a kernel's reply
+# that has arrived (jupyter/nbclient#312, zeromq/pyzmq#1558) and, with no per-cell timeout (otter
+# sets none), waits forever. So a run past PATIENCE seconds is killed with every process it
+# started (its kernel runs in a session of its own) and run once more.
+PATIENCE = 300
 
 
-def requirements(source: Path, autograder: Path) -> tuple[str, list[str]]:
-    """The Python version and the pip requirements of an unpacked zip's environment.yml."""
-    env = yaml.safe_load((source / "environment.yml").read_text())
-    conda = [d for d in env["dependencies"] if isinstance(d, str)]
-    pip = [line for d in env["dependencies"] if isinstance(d, dict) for line in d.get("pip", [])]
+def environment(source: Path, autograder: Path, envs: Path) -> Path:
+    """The python of a fresh virtual environment with what the unpacked zip's environment.yml
+    asks for: its pip lines, /autograder/ pointing at `autograder`, and its conda packages but
+    python and pip, from PyPI under the same names. One per environment.yml and wheel."""
+    deps = yaml.safe_load((source / "environment.yml").read_text())["dependencies"]
+    conda = [d for d in deps if isinstance(d, str)]
     (python,) = [d.split("=", 1)[1] for d in conda if d.startswith("python=")]
-    others = [d for d in conda if d.split("=")[0] not in ("python", "pip")]
-    here = [line.replace(f"{GRADESCOPE_DIR}/", f"{autograder}/") for line in pip]
-    return python, others + here
-
-
-def build_environment(source: Path, autograder: Path, envs: Path) -> Path:
-    """A fresh virtual environment with what the zip asks for; returns its python."""
-    python, lines = requirements(source, autograder)
     if f"{sys.version_info.major}.{sys.version_info.minor}" != python:
         raise SystemExit(f"the zip asks for Python {python}; run this with Python {python}")
-    # one environment per distinct environment.yml and files/ (the vicourse wheel)
+    pip = [line for d in deps if isinstance(d, dict) for line in d.get("pip", [])]
+    lines = [d for d in conda if d.split("=")[0] not in ("python", "pip")]
+    lines += [line.replace(f"{GRADESCOPE_DIR}/", f"{autograder}/") for line in pip]
     digest = hashlib.sha256((source / "environment.yml").read_bytes())
     for path in sorted((source / "files").rglob("*")):
         digest.update(path.read_bytes() if path.is_file() else path.name.encode())
-    key = digest.hexdigest()[:12]
-    env = envs / key
-    if (env / "ready").is_file():
-        return env / "bin" / "python"
-    shutil.rmtree(env, ignore_errors=True)
-    base = getattr(sys, "_base_executable", sys.executable)
-    subprocess.run([base, "-m", "venv", str(env)], check=True)
-    (env / "requirements.txt").write_text("\n".join(lines) + "\n")
-    done = subprocess.run(
-        # --no-compile: Python compiles each module when first imported instead, which grades
-        # the same and installs in about half the time
-        [
-            str(env / "bin" / "python"),
-            "-m",
-            "pip",
-            "install",
-            "-q",
-            "--no-compile",
-            "-r",
-            "requirements.txt",
-        ],
-        cwd=env,
-        env={**os.environ, **PIP_ENV},
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode != 0:
-        raise SystemExit(f"the zip's requirements cannot be installed:\n{done.stderr[-3000:]}")
-    (env / "ready").write_text("")
+    env = envs / digest.hexdigest()[:12]
+    if not (env / "ready").is_file():
+        shutil.rmtree(env, ignore_errors=True)
+        base = getattr(sys, "_base_executable", sys.executable)
+        subprocess.run([base, "-m", "venv", str(env)], check=True)
+        (env / "requirements.txt").write_text("\n".join(lines) + "\n")
+        # --no-compile: each module is compiled when first imported, which grades the same
+        install = [env / "bin" / "python", "-m", "pip", "install", "-q", "--no-compile", "-r"]
+        done = subprocess.run(
+            [*install, "requirements.txt"],
+            cwd=env,
+            env=os.environ | PIP_ENV,
+            capture_output=True,
+            text=True,
+        )
+        if done.returncode != 0:
+            raise SystemExit(f"the zip's requirements cannot be installed:\n{done.stderr[-3000:]}")
+        (env / "ready").write_text("")
     return env / "bin" / "python"
 
 
 def unpack(zip_path: Path, where: Path) -> Path:
-    """/autograder as Gradescope lays it out: the zip in source/; submission/ and results/;
-    beside it, the zip's run_otter.py pointed at this folder instead of /autograder."""
+    """/autograder as Gradescope lays it out, in where/autograder; beside it, the zip's
+    run_otter.py pointed at that folder."""
     autograder = where / "autograder"
     shutil.rmtree(autograder, ignore_errors=True)
     for part in ("source", "submission", "results"):
@@ -113,8 +88,8 @@ def unpack(zip_path: Path, where: Path) -> Path:
     script = (autograder / "source" / "run_otter.py").read_text()
     if f'"{GRADESCOPE_DIR}"' not in script:
         raise SystemExit("run_otter.py does not grade in /autograder: otter changed its layout")
-    runner = where / "run_otter.py"
-    runner.write_text(script.replace(f'"{GRADESCOPE_DIR}"', json.dumps(str(autograder))))
+    runner = script.replace(f'"{GRADESCOPE_DIR}"', json.dumps(str(autograder)))
+    (where / "run_otter.py").write_text(runner)
     return autograder
 
 
@@ -122,13 +97,6 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
     """{question: (score, max_score)} from otter's results.json, for the graded questions."""
     tests = json.loads(results.read_text())["tests"]
     return {t["name"]: (t["score"], t["max_score"]) for t in tests if t.get("max_score")}
-
-
-# A grading takes about a minute. In case a reply between the kernel and its client is lost and
-# both wait forever (seen with ipykernel 7, ipython/ipykernel#1554; requirements.txt keeps it below
-# 7), a run past PATIENCE seconds is killed with every process it started (its kernel runs in a
-# session of its own) and run once more.
-PATIENCE = 300
 
 
 def run_patiently(
@@ -158,58 +126,37 @@ def run_patiently(
 def activated(python: Path) -> dict:
     """The environment variables with python's environment first on PATH, as `mamba activate
     otter-env` leaves them, and no PYTHONPATH (which could put another vicourse first)."""
-    env = {**os.environ, "PATH": str(python.parent) + os.pathsep + os.environ.get("PATH", "")}
+    env = os.environ | {"PATH": f"{python.parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     env.pop("PYTHONPATH", None)
     return env
 
 
-def grade(python: Path, autograder: Path, notebook: Path) -> dict[str, tuple[float, float]]:
-    """Run the zip's run_otter.py (as unpack() wrote it) on one submission; its scores."""
-    here = autograder.parent / "run_otter.py"
-    env = activated(python)
+def grader(zip_path: Path, work: Path):
+    """A function that grades one notebook with the zip as Gradescope would: its scores."""
+    autograder = unpack(zip_path, work / zip_path.stem)
+    python = environment(autograder / "source", autograder, work / "envs")
 
-    def fresh_submission():
-        for part in ("submission", "results"):
-            shutil.rmtree(autograder / part)
-            (autograder / part).mkdir()
-        shutil.copy2(notebook, autograder / "submission" / notebook.name)
+    def grade(notebook: Path) -> dict[str, tuple[float, float]]:
+        def fresh_submission():
+            for part in ("submission", "results"):
+                shutil.rmtree(autograder / part)
+                (autograder / part).mkdir()
+            shutil.copy2(notebook, autograder / "submission" / notebook.name)
 
-    try:
-        _, output = run_patiently(
-            [str(python), str(here)],
-            autograder,
-            env,
-            label=f"grading {notebook.name}",
-            prepare=fresh_submission,
-        )
-    except subprocess.TimeoutExpired:
-        raise SystemExit(
-            f"grading {notebook.name} ran past {PATIENCE} s twice (a lost kernel reply?)"
-        ) from None
-    results = autograder / "results" / "results.json"
-    if not results.is_file():
-        raise SystemExit(f"no results.json for {notebook.name}:\n{output[-3000:]}")
-    return scores(results)
+        command = [str(python), str(autograder.parent / "run_otter.py")]
+        label = f"grading {notebook.name}"
+        try:
+            _, output = run_patiently(
+                command, autograder, activated(python), label=label, prepare=fresh_submission
+            )
+        except subprocess.TimeoutExpired:
+            raise SystemExit(f"{label} ran past {PATIENCE} s twice") from None
+        if not (autograder / "results" / "results.json").is_file():
+            raise SystemExit(f"no results.json for {notebook.name}:\n{output[-3000:]}")
+        return scores(autograder / "results" / "results.json")
 
-
-def check_chapter(out: Path, chapter: str, work: Path) -> dict:
-    """Grade a chapter's solution and student notebooks; full marks and zero, or SystemExit."""
-    autograder = unpack(out / "autograder" / f"{chapter}.zip", work / chapter)
-    python = build_environment(autograder / "source", autograder, work / "envs")
-    row = {"chapter": chapter}
-    for who, notebook in (
-        ("solution", out / chapter / "autograder" / f"{chapter}.ipynb"),
-        ("student", out / "student" / f"{chapter}.ipynb"),
-    ):
-        start = time.perf_counter()
-        graded = grade(python, autograder, notebook)
-        got, possible = sum(s for s, _ in graded.values()), sum(m for _, m in graded.values())
-        expected = possible if who == "solution" else 0
-        if not graded or got != expected:
-            raise SystemExit(f"{chapter}: the {who} notebook scored {graded}, not {expected}")
-        row[who] = f"{got:g}/{possible:g}"
-        row[f"{who} s"] = round(time.perf_counter() - start, 1)
-    return row
+    grade.python = python
+    return grade
 
 
 def grade_folder(zip_path: Path, folder: Path, work: Path) -> tuple[list[dict], Path]:
@@ -218,13 +165,11 @@ def grade_folder(zip_path: Path, folder: Path, work: Path) -> tuple[list[dict], 
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no .ipynb in {folder}: pass the folder of submitted notebooks")
-    autograder = unpack(zip_path, work / zip_path.stem)
-    python = build_environment(autograder / "source", autograder, work / "envs")
-    rows = []
+    grade, rows = grader(zip_path, work), []
     for notebook in notebooks:
-        graded = grade(python, autograder, notebook)
+        graded = grade(notebook)
         total = sum(s for s, _ in graded.values())
-        rows.append({"notebook": notebook.name, **{q: s for q, (s, _) in graded.items()}})
+        rows.append({"notebook": notebook.name} | {q: s for q, (s, _) in graded.items()})
         rows[-1]["total"] = total
         print(f"{notebook.name:<40} {total:g} / {sum(m for _, m in graded.values()):g}")
     with open(folder / "scores.csv", "w", newline="") as f:
@@ -232,7 +177,7 @@ def grade_folder(zip_path: Path, folder: Path, work: Path) -> tuple[list[dict], 
         writer.writeheader()
         writer.writerows(rows)
     print(f"scores: {folder / 'scores.csv'}")
-    return rows, python
+    return rows, grade.python
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -247,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if (args.scores is None) != (args.full is None):
         parser.error("--scores and --full go together")
+    if (args.zip is None) != (args.submissions is None):
+        parser.error("--zip and --submissions go together")
     if args.scores is not None:
         question, _, points = args.full.partition("=")
         with open(args.scores) as f:
@@ -255,25 +202,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{question}: {got:g} of {float(points):g} points")
         return 0 if got >= float(points) else 1
     out, work = args.out.resolve(), args.work.resolve()
-    if (args.zip is None) != (args.submissions is None):
-        parser.error("--zip and --submissions go together")
     if args.zip is not None:
         grade_folder(args.zip.resolve(), args.submissions.resolve(), work)
         return 0
-    chapters = sorted(
-        p.stem
-        for p in (out / "autograder").glob("*.zip")
-        if not args.chapters or p.stem[:2] in args.chapters
-    )
-    if not chapters:
+    zips = sorted((out / "autograder").glob("*.zip"))
+    zips = [z for z in zips if not args.chapters or z.stem[:2] in args.chapters]
+    if not zips:
         raise SystemExit(f"no autograder in {out / 'autograder'}: run bash .ci/assign.sh first")
-    rows = [check_chapter(out, chapter, work) for chapter in chapters]
-    print(f"{'chapter':<32} {'solution':>9} {'s':>6} {'student':>8} {'s':>6}")
-    for r in rows:
-        print(
-            f"{r['chapter']:<32} {r['solution']:>9} {r['solution s']:>6}"
-            f" {r['student']:>8} {r['student s']:>6}"
-        )
+    for zip_path in zips:  # the solution full, the untouched student notebook zero
+        grade, chapter = grader(zip_path, work), zip_path.stem
+        solution = grade(out / chapter / "autograder" / f"{chapter}.ipynb")
+        student = grade(out / "student" / f"{chapter}.ipynb")
+        full = sum(m for _, m in solution.values())
+        for who, graded, expected in [("solution", solution, full), ("student", student, 0)]:
+            got = sum(s for s, _ in graded.values())
+            if not graded or got != expected:
+                raise SystemExit(f"{chapter}: the {who} notebook scored {graded}, not {expected}")
+        print(f"{chapter:<32} solution {full:g}/{full:g}, student 0/{full:g}")
     return 0
 
 

@@ -1,6 +1,7 @@
 """Style is part of the tests: ruff lints and formats the package, the tests and the chapters
 (79 columns in book/, see book/ruff.toml; 100 elsewhere, see pyproject.toml).
-.pre-commit-config.yaml runs the same ruff on every commit, for those who enable it."""
+.pre-commit-config.yaml runs the same ruff, and actionlint, on every commit, for those who enable
+it."""
 
 import re
 import shutil
@@ -37,3 +38,10 @@ def test_pre_commit_runs_ruff_at_a_version_the_tests_accept():
     assert rev, f"rev {repo['rev']!r} is not a ruff release vX.Y.Z"
     numbers = tuple(map(int, rev.groups()))
     assert numbers >= tuple(map(int, floor.split("."))), (repo["rev"], floor)
+
+
+def test_pre_commit_runs_actionlint_on_the_workflows():
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    (repo,) = [r for r in config["repos"] if r["repo"] == "https://github.com/rhysd/actionlint"]
+    assert [hook["id"] for hook in repo["hooks"]] == ["actionlint"]
+    assert re.fullmatch(r"v\d+\.\d+\.\d+", repo["rev"]), repo["rev"]
