@@ -28,6 +28,36 @@ def _ipywidgets():
     return ipywidgets
 
 
+def _explorer(draw, sliders: dict, summary: dict):
+    """The sliders and, below them, the figure that draw(**their values) returns, as a PNG that a
+    moved slider redraws; `update()` redraws, `summary` keeps the numbers last shown.
+
+    A picture rather than an Output widget: a notebook runner (nbclient: the site build, otter)
+    answers an Output widget's messages on the kernel's shell channel while it waits there for
+    the cell's reply, and can then miss that reply until its timeout.
+    """
+    import io
+
+    import matplotlib.pyplot as plt
+
+    widgets = _ipywidgets()
+    image = widgets.Image(format="png")
+
+    def update(*_):
+        figure = draw(**{name: slider.value for name, slider in sliders.items()})
+        png = io.BytesIO()
+        figure.savefig(png, format="png", bbox_inches="tight")
+        plt.close(figure)
+        image.value = png.getvalue()
+
+    for slider in sliders.values():
+        slider.observe(update, names="value")
+    explorer = widgets.VBox([*sliders.values(), image])
+    explorer.update, explorer.summary = update, summary
+    update()
+    return explorer
+
+
 def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z_range=(-3.0, 3.0)):
     """Sliders for μ and σ of q(z) = N(μ, σ²) against the exact posterior of one datapoint.
 
@@ -35,7 +65,8 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
     The last numbers shown are also kept in the returned widget's `summary` dict.
 
     Shapes: x (1, D), 1-D latent.
-    Returns: an ipywidgets.interactive (display it, or leave it last in a cell).
+    Returns: an ipywidgets.VBox of sliders and the figure (display it, or leave it last in a
+    cell).
     Chapter: 3.
     """
     import matplotlib.pyplot as plt
@@ -46,14 +77,13 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
     first = plots.point_q(model, loc, scale)  # checks the model, loc and scale
     low, high = _checks.interval("z_range", z_range)
     state: dict[str, float] = plots.bound_summary(model, x, first)  # checks x
-    # ipywidgets 7 draws first on display, 8 at once: the numbers are ready before either.
 
     def draw(loc: float, scale: float):
         q = plots.point_q(model, loc, scale)
-        _, ax = plt.subplots(figsize=(6, 3.6))
+        figure, ax = plt.subplots(figsize=(6, 3.6))
         state.update(plots.bound_summary(model, x, q))
         plots.plot_posterior_and_q(model, x, q, z_range=z_range, ax=ax, summary=dict(state))
-        plt.show()
+        return figure
 
     common = dict(continuous_update=False, style=LABELLED)
     sliders = dict(
@@ -64,9 +94,7 @@ def explore_q(model, x: torch.Tensor, *, loc: float = 0.0, scale: float = 1.0, z
             value=scale, min=0.05, max=2.5, step=0.01, description="sd σ", **common
         ),
     )
-    explorer = widgets.interactive(draw, **sliders)
-    explorer.summary = state
-    return explorer
+    return _explorer(draw, sliders, state)
 
 
 def explore_gradients(
@@ -76,7 +104,7 @@ def explore_gradients(
     score-function estimates of ∂/∂μ E_{z~N(μ, σ²)}[z²] = 2μ, redrawn as the sliders move.
 
     The last variances shown are kept in the returned widget's `summary` dict.
-    Returns: an ipywidgets.interactive.   Chapter: 7.
+    Returns: an ipywidgets.VBox of sliders and the figure.   Chapter: 7.
     """
     import matplotlib.pyplot as plt
 
@@ -105,15 +133,13 @@ def explore_gradients(
 
     def draw(loc: float, scale: float, num_samples: int):
         samples = spread(loc, scale, num_samples)
-        _, ax = plt.subplots(figsize=(6, 3.6))
+        figure, ax = plt.subplots(figsize=(6, 3.6))
         plots.plot_gradient_spread(samples, 2 * loc, ax=ax, xlabel="estimate of ∂/∂μ E[z²]")
         ax.set_title(f"{num_trials} estimates, each from M = {num_samples} draws")
-        plt.show()
+        return figure
 
-    spread(loc, scale, num_samples)  # the numbers are ready before the first draw
     common = dict(continuous_update=False, style=LABELLED)
-    explorer = widgets.interactive(
-        draw,
+    sliders = dict(
         loc=widgets.FloatSlider(value=loc, min=-2, max=2, step=0.1, description="mean μ", **common),
         scale=widgets.FloatSlider(
             value=scale, min=0.1, max=2, step=0.05, description="sd σ", **common
@@ -125,8 +151,7 @@ def explore_gradients(
             **common,
         ),
     )
-    explorer.summary = state
-    return explorer
+    return _explorer(draw, sliders, state)
 
 
 def _square(z: torch.Tensor) -> torch.Tensor:
@@ -137,7 +162,7 @@ def explore_decoder(vae, *, shape: tuple[int, int] = (8, 8), limit: float = 3.0)
     """Sliders for the two coordinates of z in a VAE with a 2-D latent: the decoder's mean image
     E[x | z] = σ(f_θ(z)), redrawn as they move. The last image is kept in `summary["image"]`.
 
-    Returns: an ipywidgets.interactive.   Chapter: 8.
+    Returns: an ipywidgets.VBox of sliders and the figure.   Chapter: 8.
     """
     import matplotlib.pyplot as plt
 
@@ -162,17 +187,14 @@ def explore_decoder(vae, *, shape: tuple[int, int] = (8, 8), limit: float = 3.0)
         return state["image"]
 
     def draw(z1: float, z2: float):
-        _, ax = plt.subplots(figsize=(2.6, 2.6))
+        figure, ax = plt.subplots(figsize=(2.6, 2.6))
         plots.show_images(decode(z1, z2), shape=shape, ncols=1, ax=ax, vmax=1)
         ax.set_title(f"z = ({z1:.2f}, {z2:.2f})")
-        plt.show()
+        return figure
 
-    decode(0.0, 0.0)  # the image is ready before the first draw
     common = dict(min=-limit, max=limit, step=0.1, continuous_update=True, style=LABELLED)
-    explorer = widgets.interactive(
-        draw,
+    sliders = dict(
         z1=widgets.FloatSlider(value=0.0, description="latent z₁", **common),
         z2=widgets.FloatSlider(value=0.0, description="latent z₂", **common),
     )
-    explorer.summary = state
-    return explorer
+    return _explorer(draw, sliders, state)

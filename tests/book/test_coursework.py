@@ -215,13 +215,13 @@ def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsy
 
 def defined_tests(source: str) -> dict[str, str]:
     """{name: its AST, dumped} of the test_ functions a cell or a zip's test file defines
-    (otter assign rewrites their source, not what it does)."""
-    tree = ast.parse(source)
-    return {
-        node.name: ast.dump(node)
-        for node in tree.body
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_")
-    }
+    (otter assign rewrites their source and adds its @test_case decorator, not what they do)."""
+    found = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
+            node.decorator_list = []
+            found[node.name] = ast.dump(node)
+    return found
 
 
 def grader_cells(nb) -> list:
