@@ -24,15 +24,18 @@ PARTS = ("unit", "book", "site", "tooling")
 
 # In a parallel run (bash .ci/test.sh runs pytest-xdist, --dist loadgroup) a worker takes the next
 # test when it is free: the longest (the end-to-end checks, then the chapters under nbval) are
-# queued first, so that none starts last while the other worker idles.
+# queued first, so that none starts last while the other worker idles (the chapters, the later
+# first).
 LONGEST_FIRST = ("test_gradescope.py", "test_colab_path.py", "test_coursework.py")
 
 
 def start_order(item) -> tuple[int, int]:
+    path = Path(str(item.path))
     if item.get_closest_marker("end_to_end"):
-        name = Path(str(item.path)).name
-        return (0, LONGEST_FIRST.index(name) if name in LONGEST_FIRST else len(LONGEST_FIRST))
-    return (1, 0) if Path(str(item.path)).suffix == ".ipynb" else (2, 0)
+        return (0, LONGEST_FIRST.index(path.name) if path.name in LONGEST_FIRST else 99)
+    if path.suffix == ".ipynb":  # the later chapters train longer: queued first
+        return (1, -int(path.name[:2])) if path.name[:2].isdigit() else (1, 0)
+    return (2, 0)
 
 
 @pytest.hookimpl(tryfirst=True)  # the xdist_group marks must be there before xdist reads them
