@@ -26,7 +26,7 @@ PARTS = ("unit", "book", "site", "tooling")
 # test when it is free: the longest (the end-to-end checks, then the chapters under nbval) are
 # queued first, so that none starts last while the other worker idles (the chapters, the later
 # first).
-LONGEST_FIRST = ("test_gradescope.py", "test_colab_path.py", "test_coursework.py")
+LONGEST_FIRST = ("test_gradescope.py", "test_coursework.py", "test_colab_path.py")
 
 
 def start_order(item) -> tuple[int, int]:

@@ -8,21 +8,24 @@ chapter's asserts on two sets of CPU kernels.
 
 torch is the exception to "oldest": only this machine's CPU build (torch==2.13.0, as .ci/run
 installs) can be had without downloading a CUDA build of several GB, so the torch floor itself is
-not exercised here. Needs PyPI (pip's normal index); without it the test skips, unless
+not exercised here. Needs PyPI (pip's normal index); without it the tests skip, unless
 VICOURSE_REQUIRE_SITE=1 (as in .ci/run), where it fails.
 """
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import time
 import tomllib
+from pathlib import Path
 
 import pytest
 import torch
 from conftest import ROOT, copy_of_the_working_tree, load_tool, require
+from filelock import FileLock
 from packaging.version import Version
 
 FLOAT_PATH = load_tool("spread", "benchmarks").PATHS["avx2"]  # not the site build's kernels
@@ -81,10 +84,11 @@ def installed(python) -> dict[str, str]:
     return {p["name"].lower(): p["version"] for p in json.loads(out)}
 
 
-@pytest.mark.end_to_end
-def test_colab_like_environment_runs_every_chapter(tmp_path):
-    venv = tmp_path / "colab"
-    run([sys.executable, "-m", "venv", str(venv)], check=True)
+def build(folder) -> str:
+    """The Colab-like environment in folder/colab, vicourse installed into it from a copy of the
+    working tree in folder/checkout, as a chapter's first cell installs it; its python."""
+    venv = folder / "colab"
+    run([sys.executable, "-m", "venv", "--clear", str(venv)], check=True)
     python = str(venv / "bin" / "python")
     pins = oldest_declared()
     # torch from VICOURSE_TORCH_INDEX where it is set, as .ci/install.sh does (a CPU build in CI)
@@ -108,21 +112,42 @@ def test_colab_like_environment_runs_every_chapter(tmp_path):
     before = installed(python)
     for name, version in pins.items():
         assert Version(before[name.lower()].split("+")[0]) == Version(version), name
-
-    checkout = copy_of_the_working_tree(tmp_path / "checkout")
+    shutil.rmtree(folder / "checkout", ignore_errors=True)
+    checkout = copy_of_the_working_tree(folder / "checkout")
     install = run([python, "-m", "pip", "install", "-q", str(checkout)])
     assert install.returncode == 0, install.stderr[-3000:]
     after = installed(python)
     changed = {n: (before[n], after.get(n)) for n in before if after.get(n) != before[n]}
     assert not changed, f"installing vicourse would change Colab's packages: {changed}"
+    print(f"Colab-like ({pins}), float path {FLOAT_PATH}")
+    return python
 
-    start = time.perf_counter()
-    env = {**os.environ, "PATH": f"{venv / 'bin'}:{os.environ['PATH']}", "MPLBACKEND": "Agg"}
+
+@pytest.fixture(scope="session")
+def colab(tmp_path_factory) -> tuple[str, dict, Path]:
+    """The Colab-like environment's python and the environment variables to run chapters with,
+    made once per test run: under pytest-xdist the first worker to get here makes it in the
+    run's shared temporary folder, the others wait (and then run chapters beside it)."""
+    shared = os.environ.get("PYTEST_XDIST_WORKER") is not None
+    root = tmp_path_factory.getbasetemp().parent if shared else tmp_path_factory.getbasetemp()
+    with FileLock(str(root / "colab.lock")):
+        python = root / "colab" / "bin" / "python"
+        if not (root / "colab.made").is_file():
+            build(root)
+            (root / "colab.made").touch()
+    env = {**os.environ, "PATH": f"{python.parent}:{os.environ['PATH']}", "MPLBACKEND": "Agg"}
     env.update(FLOAT_PATH)
     env.pop("PYTHONPATH", None)
-    chapters = sorted((checkout / "book").glob("[0-9][0-9]_*.ipynb"))
-    times = {path.name: run_chapter(python, path, env, tmp_path) for path in chapters}
-    listed = re.findall(r"file: book/(\d\d_\w+)", (ROOT / "_toc.yml").read_text())
-    assert sorted(times) == [f"{name}.ipynb" for name in listed], times  # every chapter ran
-    print(f"Colab-like ({pins}), float path {FLOAT_PATH}:")
-    print(f"chapters ran in {time.perf_counter() - start:.0f} s: {times}")
+    return str(python), env, root / "checkout"
+
+
+# every chapter of the table of contents, the later (longer) first
+CHAPTERS = sorted(re.findall(r"file: book/(\d\d_\w+)", (ROOT / "_toc.yml").read_text()))[::-1]
+
+
+@pytest.mark.end_to_end
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_the_chapter_runs_in_a_colab_like_environment(colab, chapter, tmp_path):
+    python, env, checkout = colab
+    seconds = run_chapter(python, checkout / "book" / f"{chapter}.ipynb", env, tmp_path)
+    print(f"{chapter} ran in {seconds} s on the float path {FLOAT_PATH}")
