@@ -186,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="*", help="chapter numbers, e.g. 03 07 (default: all)")
     # one at a time by default: kernels started together can race for a TCP port, and one hangs
     parser.add_argument("--jobs", type=int, default=1, help="chapters assigned at once")
-    skip = "skip otter's check of the solutions (only when the zip grades them afterwards)"
+    skip = "skip otter's check of the solutions (only where they ran their tests elsewhere)"
     parser.add_argument("--no-run-tests", action="store_true", help=skip)
     args = parser.parse_args(argv)
     picked = [nb for nb in chapters() if not args.chapters or nb.name[:2] in args.chapters]

@@ -19,6 +19,8 @@ source .ci/install.sh
 # again itself and reports it. VICOURSE_EXECUTION_CACHE=keep keeps the cache and executes only the
 # chapters whose code it lacks: for a cache restored under a key of everything the executions
 # depend on (.github/workflows/ci.yml), since the cache matches a chapter by its code alone.
+# book/status.ipynb, which describes the build itself, is executed by every build (its metadata
+# says execution_mode: force).
 if [ -z "${output[*]}" ]; then
     [ "${VICOURSE_EXECUTION_CACHE:-}" = keep ] || rm -rf _build/.jupyter_cache
     OMP_NUM_THREADS=1 "$PYTHON" - <<'PY'

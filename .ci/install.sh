@@ -1,4 +1,4 @@
-# Sourced by build_site.sh, test.sh, lab.sh, assign.sh and run, from the checkout's root: sets PYTHON,
+# Sourced by build_site.sh, test.sh, lab.sh, assign.sh, release.sh and run, from the checkout's root: sets PYTHON,
 # then installs what the book and the tests need into it. Which Python: $PYTHON when set; else
 # python3 when an environment is active (venv, conda, Colab); else .venv/ in the checkout, made on
 # first use and reused after, since a system Python may refuse `pip install` (PEP 668).

@@ -10,6 +10,7 @@
 #                                        tags); prints the release notes and builds nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
+case "${1:-}" in "" | --check) ;; *) echo "usage: bash .ci/release.sh [--check [TAG]]" >&2; exit 2 ;; esac
 version=$(sed -n 's/^__version__ = "\([^"]*\)"$/\1/p' vicourse/__init__.py)
 tags=$(git tag --points-at HEAD 'v*' 2>/dev/null || true)
 [ "${1:-}" != --check ] || tags=${2:-$tags}

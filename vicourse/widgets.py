@@ -44,10 +44,11 @@ def _explorer(draw, sliders: dict, summary: dict):
     image = widgets.Image(format="png")
 
     def update(*_):
-        figure = draw(**{name: slider.value for name, slider in sliders.items()})
-        png = io.BytesIO()
-        figure.savefig(png, format="png", bbox_inches="tight")
-        plt.close(figure)
+        figure, png = draw(**{name: slider.value for name, slider in sliders.items()}), io.BytesIO()
+        try:
+            figure.savefig(png, format="png", bbox_inches="tight")
+        finally:
+            plt.close(figure)
         image.value = png.getvalue()
 
     for slider in sliders.values():

@@ -49,13 +49,18 @@ NotebookClient(nb, timeout=int(sys.argv[2]), kernel_name="python3", on_cell_exec
 # A cell past this many seconds fails its chapter's run, which runs once more: in case a reply
 # between the kernel and nbclient is lost and both wait (.ci/gradescope.py, PATIENCE).
 CELL_TIMEOUT = 300
+CHAPTER_TIMEOUT = 1800  # a whole chapter, in case a run stops outside a cell (a kernel's start)
 
 
 def run_chapter(python: str, path, env: dict, cwd) -> float:
     """Seconds to run one chapter top to bottom in a kernel of `python`'s environment."""
     start = time.perf_counter()
     for attempt in range(2):
-        done = run([python, "-c", RUN_CHAPTER, str(path), str(CELL_TIMEOUT)], cwd=cwd, env=env)
+        command = [python, "-c", RUN_CHAPTER, str(path), str(CELL_TIMEOUT)]
+        try:
+            done = run(command, cwd=cwd, env=env, timeout=CHAPTER_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"{path.name} ran past {CHAPTER_TIMEOUT} s")
         if "CellTimeoutError" not in done.stderr:
             break
         print(f"{path.name}: a cell ran past {CELL_TIMEOUT} s (attempt {attempt + 1} of 2)")

@@ -264,8 +264,9 @@ def coursework(tmp_path_factory):
     out = root / "coursework"
     with FileLock(str(root / "coursework.lock")):
         if not (out / "made").is_file():
-            # otter's own run of each chapter's tests against its solution is left out: grading
-            # the solution notebook with the zip (below) checks the same, end to end
+            # otter's own run of each chapter's tests against its solution is left out: the site
+            # build ran those tests on the solution (test_the_site_build_ran_every_grader_test_
+            # on_the_solution), and the zips hold the same tests
             assert assign.main(["--out", str(out), "--no-run-tests"]) == 0
             (out / "made").touch()
     return out

@@ -121,12 +121,32 @@ def test_ci_runs_the_three_parts_of_the_ci_command_as_parallel_jobs_on_every_pus
     assert f"`{test} -m end_to_end tests/book`" in README or "`bash .ci/run end-to-end`" in README
 
 
+def test_a_failing_part_fails_the_ci_command():
+    """.ci/run's steps keep a failure: timed returns the command's status, and a failed build
+    stops the tests after it (the functions as .ci/run defines them, with stub commands)."""
+    script = (ROOT / ".ci" / "run").read_text()
+    timed = re.search(r"^timed\(\) \{.*\}$", script, re.M)[0]
+    stub = f"""set -euo pipefail
+{timed}
+build() {{ timed false && timed echo student; }}
+after_build() {{ timed echo tests; }}
+status=0
+{{ build && after_build; }} || status=$?
+echo "status=$status"
+timed false
+"""
+    result = subprocess.run(["bash", "-c", stub], capture_output=True, text=True)
+    assert "status=1" in result.stdout and "tests" not in result.stdout.replace("tests:", "")
+    assert result.returncode == 1 and result.stdout.count("false: ") == 2
+
+
 def test_the_site_job_caches_the_executions_under_a_key_of_what_they_depend_on():
     ci = workflow("ci.yml")
     (cache,) = uses(ci, "actions/cache")
     assert cache["with"]["path"] == "_build/.jupyter_cache"
     key = cache["with"]["key"]
-    for part in ["book/**", "vicourse/**", "_config.yml", "_toc.yml", "requirements.txt"]:
+    parts = ["book/**", "vicourse/**", "_config.yml", "_toc.yml", "requirements.txt"]
+    for part in [*parts, "pyproject.toml", ".ci/install.sh", ".ci/build_site.sh"]:
         assert f"'{part}'" in key, part
     assert ci["jobs"]["site"]["env"]["VICOURSE_EXECUTION_CACHE"] == "keep"
     assert "rm -rf _build/.jupyter_cache" in (ROOT / ".ci" / "build_site.sh").read_text()
