@@ -168,21 +168,29 @@ def test_the_instructors_table_agrees_with_the_notebooks():
             assert re.search(rf"^- \*\*{re.escape(number)}\*\* ", text, re.M), number
 
 
-def grader_tests(path):
-    """{exercise: the test function of each code question}, from the chapter's BEGIN TESTS
-    cells: the functions that otter assign copies into the autograder's tests/."""
-    found, inside = {}, False
-    for cell in cells(path):
+def grader_cells(nb) -> list:
+    """The code cells between a question's BEGIN TESTS and END TESTS: the autograder's tests."""
+    found, inside = [], False
+    for cell in nb.cells:
         if cell.cell_type == "raw":
             inside = cell.source.strip() == "# BEGIN TESTS"
         elif inside and cell.cell_type == "code":
-            tree = ast.parse(cell.source)
-            tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-            namespace = {}
-            exec(compile(tree, path.name, "exec"), namespace)
-            for key, fn in namespace.items():
-                if key.startswith("test_"):
-                    found[key.removeprefix("test_")] = fn
+            found.append(cell)
+    return found
+
+
+def grader_tests(path):
+    """{exercise: the test function of each code question}, from the chapter's BEGIN TESTS
+    cells: the functions that otter assign copies into the autograder's tests/."""
+    found = {}
+    for cell in grader_cells(nbformat.read(path, as_version=4)):
+        tree = ast.parse(cell.source)
+        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+        namespace = {}
+        exec(compile(tree, path.name, "exec"), namespace)
+        for key, fn in namespace.items():
+            if key.startswith("test_"):
+                found[key.removeprefix("test_")] = fn
     return found
 
 
@@ -221,17 +229,6 @@ def defined_tests(source: str) -> dict[str, str]:
         if isinstance(node, ast.FunctionDef) and node.name.startswith("test_"):
             node.decorator_list = []
             found[node.name] = ast.dump(node)
-    return found
-
-
-def grader_cells(nb) -> list:
-    """The code cells between a question's BEGIN TESTS and END TESTS: the autograder's tests."""
-    found, inside = [], False
-    for cell in nb.cells:
-        if cell.cell_type == "raw":
-            inside = cell.source.strip() == "# BEGIN TESTS"
-        elif inside and cell.cell_type == "code":
-            found.append(cell)
     return found
 
 
