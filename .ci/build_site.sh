@@ -20,10 +20,11 @@ source .ci/install.sh
 # chapters whose code it lacks: for a cache restored under a key of everything the executions
 # depend on (.github/workflows/ci.yml), since the cache matches a chapter by its code alone.
 # book/status.ipynb, which describes the build itself, is executed by every build (its metadata
-# says execution_mode: force).
+# says execution_mode: force), so it is not executed here as well.
 if [ -z "${output[*]}" ]; then
     [ "${VICOURSE_EXECUTION_CACHE:-}" = keep ] || rm -rf _build/.jupyter_cache
     OMP_NUM_THREADS=1 "$PYTHON" - <<'PY'
+import json
 from pathlib import Path
 
 import yaml
@@ -35,8 +36,11 @@ cache = get_cache(config["cache"])
 toc = yaml.safe_load(open("_toc.yml"))
 chapters = [c["file"] for part in toc["parts"] for c in part["chapters"]]
 for name in reversed(chapters):  # the later chapters train longer: started first
-    if Path(f"{name}.ipynb").is_file():
-        cache.add_nb_to_project(f"{name}.ipynb")
+    path = Path(f"{name}.ipynb")
+    # a notebook the build executes anyway (execution_mode: force, the status page) is left out
+    mystnb = json.loads(path.read_text())["metadata"].get("mystnb", {}) if path.is_file() else None
+    if mystnb is not None and mystnb.get("execution_mode") != "force":
+        cache.add_nb_to_project(str(path))
 load_executor("local-parallel", cache).run_and_cache(timeout=config["timeout"])
 print("Executed (budget: 60 s per chapter on a 2-core CPU):")
 for record in sorted(cache.list_cache_records(), key=lambda r: -r.data["execution_seconds"]):
