@@ -204,10 +204,19 @@ def test_every_workflow_caches_pip_and_takes_a_cpu_torch():
         for job in jobs:
             (python,) = [s for s in job["steps"] if "actions/setup-python@" in s.get("uses", "")]
             assert python["with"]["cache"] == "pip", name
-            assert python["with"]["python-version"] == "3.11", name
+            # the last version listed is the default python
+            assert python["with"]["python-version"].split()[-1] == "3.11", name
         assert data["env"]["VICOURSE_TORCH_INDEX"] == CPU_TORCH, name
     install = (ROOT / ".ci" / "install.sh").read_text()
     assert '${VICOURSE_TORCH_INDEX:+--index-url "$VICOURSE_TORCH_INDEX"} torch==' in install
+
+
+def test_the_end_to_end_job_has_colabs_python_for_the_colab_like_chapters():
+    steps = workflow("ci.yml")["jobs"]["end-to-end"]["steps"]
+    (python,) = [s for s in steps if "actions/setup-python@" in s.get("uses", "")]
+    image = (ROOT / "tests" / "book" / "colab_image.txt").read_text()
+    (colab,) = re.findall(r"^# python: (\S+)$", image, re.MULTILINE)
+    assert colab in python["with"]["python-version"].split()
 
 
 def actionlint_command() -> list[str] | None:
