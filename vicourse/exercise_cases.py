@@ -7,6 +7,9 @@ outputs and the gradients that must match. `python .ci/expected.py` writes it fr
 in the master notebooks (book/NN_*.ipynb), which only the repository and the autograder's tests
 see; `vicourse.exercises` compares a learner's function with what it stores.
 
+`draw(name, seed)` draws an exercise's inputs: the stored ones from `stored_seed(name)`, and the
+autograder's hidden tests' from a seed picked when grading, which no stored file can answer.
+
 An input that is itself a function (a log joint, an ELBO) is stored as the model it comes from,
 and rebuilt here as a `Shown`, which a report can name.
 
@@ -70,6 +73,102 @@ def conjugate_elbo(x: torch.Tensor, s: float) -> Shown:
 
 
 FUNCTIONS = {"conjugate_log_joint": conjugate_log_joint, "conjugate_elbo": conjugate_elbo}
+
+
+# ---------------------------------------------------------------- inputs, drawn from a seed
+
+
+def draw(name: str, seed: int) -> list[dict]:
+    """Exercise `name`'s inputs drawn from `seed`, the hard cases a careless answer gets wrong
+    last: the stored ones are drawn with seed = stored_seed(name), and a grader draws unseen
+    ones from any other seed. Each number depends on every draw before it: reordering the
+    draws changes the stored file."""
+    rng = torch.Generator().manual_seed(seed)
+    normal = functools.partial(torch.randn, generator=rng, dtype=DTYPE)
+
+    def uniform(low, high, *shape):
+        return low + (high - low) * torch.rand(*shape, generator=rng, dtype=DTYPE)
+
+    def count(low, high):
+        return int(torch.randint(low, high, (), generator=rng))
+
+    return list(_inputs(name, normal, uniform, count))
+
+
+def stored_seed(name: str) -> int:
+    """The seed of the inputs stored in exercise_expected.json: the sum of the name's letters."""
+    return sum(map(ord, name))
+
+
+def _inputs(name, normal, uniform, count):
+    if name in ("mixture_log_marginal", "responsibilities"):
+        for far in [False] * 4 + [True] * 2:
+            k, n = count(1, 5), count(1, 6)
+            weights, means = torch.softmax(normal(k), 0), 3 * normal(k)
+            scales, x = uniform(0.3, 2.0, k), 4 * normal(n)
+            if far:  # exp(log N) underflows to 0 here: the sum must be taken in log space
+                x = torch.cat([x, torch.tensor([60.0, -80.0], dtype=DTYPE)])
+            yield dict(x=x, weights=weights, means=means, scales=scales)
+    elif name == "elbo_with_entropy":
+        for _ in range(5):
+            n, s = count(1, 5), float(uniform(0.3, 1.5, ()))
+            log_joint = conjugate_log_joint(2 * normal(n), s)
+            mu, sigma, eps = normal(n), uniform(0.05, 2.0, n), normal(count(1, 9), n)
+            yield dict(log_joint=log_joint, mu=mu, sigma=sigma, eps=eps)
+    elif name == "kl_normal":
+        for n in (1, 3, 5, 8):
+            mu_q, sigma_q = 2 * normal(n), uniform(0.05, 3.0, n)
+            mu_p, sigma_p = 2 * normal(n), uniform(0.05, 3.0, n)
+            yield dict(mu_q=mu_q, sigma_q=sigma_q, mu_p=mu_p, sigma_p=sigma_p)
+        mu, sigma = normal(3), uniform(0.5, 2.0, 3)  # q = p
+        yield dict(mu_q=mu, sigma_q=sigma, mu_p=mu.clone(), sigma_p=sigma.clone())
+    elif name == "ascent_step":
+        for lr in (0.1, 0.01, 0.5, 0.05):
+            n, s = count(1, 6), float(uniform(0.3, 1.5, ()))
+            elbo = conjugate_elbo(2 * normal(n), s)
+            yield dict(elbo=elbo, mu=normal(n), log_sigma=0.5 * normal(n), lr=lr)
+    elif name == "affine_encoder":
+        for n, d, k in ((1, 1, 1), (4, 3, 2), (5, 6, 3), (2, 8, 4)):
+            yield dict(x=normal(n, d), weight=0.5 * normal(2 * k, d), bias=normal(2 * k))
+    elif name == "shared_scale_encoder":
+        for n, d, k in ((1, 1, 1), (4, 3, 2), (5, 6, 3), (2, 8, 4)):
+            weight, bias = 0.5 * normal(k, d), normal(k)
+            yield dict(x=normal(n, d), weight=weight, bias=bias, log_sigma=normal(k))
+    elif name == "reparameterized_sample":
+        for s, n, k in ((1, 1, 1), (3, 2, 2), (5, 4, 3), (2, 6, 1)):
+            yield dict(mu=normal(n, k), sigma=uniform(0.1, 2.0, n, k), eps=normal(s, n, k))
+    elif name == "score_function_surrogate":
+        for m, b in ((1, 0.0), (4, 0.0), (6, 1.5), (10, -0.7)):
+            yield dict(r_values=3 * normal(m), log_q=normal(m) - 1, baseline=b)
+    elif name == "vae_loss":
+        for n, d, k in ((1, 4, 1), (3, 8, 2), (5, 16, 4), (2, 6, 3)):
+            logits, x = 3 * normal(n, d), (uniform(0, 1, n, d) < 0.4).to(DTYPE)
+            yield dict(logits=logits, x=x, mu=normal(n, k), log_sigma=0.5 * normal(n, k))
+        logits = torch.tensor([[60.0, -60.0, 50.0, -50.0]], dtype=DTYPE)  # sigmoid: 1, 0, 1, 0
+        x = torch.tensor([[0.0, 1.0, 1.0, 0.0]], dtype=DTYPE)  # confidently wrong: log 0 = −inf
+        yield dict(logits=logits, x=x, mu=normal(1, 2), log_sigma=normal(1, 2))
+    elif name == "iwae_by_k":
+        yield dict(log_w=normal(1, 3))  # one draw: IWAE_1 is the log weight itself
+        for s, n in ((4, 2), (7, 3), (30, 1)):
+            yield dict(log_w=2 * normal(s, n) - 3)
+        yield dict(log_w=normal(50, 4) - 1000)  # MNIST's scale: exp(−1000) is 0 in float64
+    elif name == "cholesky_sample":  # all of tril random: its upper triangle must not count
+        for s, n, k in ((1, 1, 1), (3, 2, 2), (2, 4, 3), (5, 1, 4)):
+            yield dict(loc=normal(n, k), tril=normal(n, k, k), eps=normal(s, n, k))
+    elif name == "planar_layer":
+        for s, n, k in ((1, 1, 1), (3, 2, 2), (4, 3, 3), (2, 1, 5)):
+            yield dict(z=normal(s, n, k), u=normal(n, k), w=normal(n, k), b=normal(n))
+        w = normal(2, 3)  # at z = 0 and b = 0 the determinant 1 + uᵀw is −1, and log|−1| = 0
+        u = -2 * w / w.square().sum(-1, keepdim=True)
+        yield dict(z=torch.zeros(2, 2, 3, dtype=DTYPE), u=u, w=w, b=torch.zeros(2, dtype=DTYPE))
+    elif name == "relaxed_sample":
+        for s, n, c, tau in ((1, 1, 2, 1.0), (3, 2, 4, 0.5), (2, 3, 5, 2.0), (4, 1, 3, 0.1)):
+            gumbel = -torch.log(-torch.log(uniform(0, 1, s, n, c)))
+            yield dict(logits=normal(n, c), gumbel=gumbel, temperature=tau)
+        gumbel = -torch.log(-torch.log(uniform(0, 1, 2, 2, 4)))  # τ = 0.01: exp overflows
+        yield dict(logits=10 * normal(2, 4), gumbel=gumbel, temperature=0.01)
+    else:
+        raise KeyError(f"no inputs are drawn for the exercise {name!r}")
 
 
 # ---------------------------------------------------------------- stored values, as JSON

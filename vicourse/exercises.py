@@ -11,6 +11,12 @@ build use it, so a wrong solution in a master notebook fails the build.
     check("kl_normal", kl_normal)     # prints the verdict, returns True or False
     verify("kl_normal", kl_normal)    # raises ExerciseFailed with the same text
 
+The stored inputs and answers are public, so a grade cannot rest on them: the autograder's
+hidden tests call `verify_unseen(name, fn, reference, refuse)`, which draws new inputs from a
+seed picked at grading time, computes what is expected on them with `reference` (a function of
+the package or torch, or a few lines of torch, in the hidden test), and fails an answer that
+calls one of `refuse` (the function the exercise asks for, where the package or torch has it).
+
 Chapters: the "Exercises" section of every chapter, book/01_…ipynb to book/11_…ipynb.
 
 The package holds no solution: the inputs and the expected outputs are stored data
@@ -19,17 +25,30 @@ The package holds no solution: the inputs and the expected outputs are stored da
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import math
 import numbers
+import secrets
+import sys
 import textwrap
 from collections.abc import Callable
 
 import numpy as np
 import torch
 
+from . import _checks
 from . import _checks_kinds as kinds
-from ._checks_spec import validated
-from .exercise_cases import DTYPE, EXERCISES, Case, Exercise, Shown, weighted_sum  # noqa: F401
+from ._checks_spec import Kind, validated
+from .exercise_cases import (  # noqa: F401
+    DTYPE,
+    EXERCISES,
+    Case,
+    Exercise,
+    Shown,
+    draw,
+    weighted_sum,
+)
 
 RTOL, ATOL = 1e-6, 1e-9
 # An answer in float32 (a learner's .float()) is held to what float32 can carry: about 100 and
@@ -113,8 +132,42 @@ def _gradient(got: tuple, wrt: str, inputs: dict) -> torch.Tensor | str:
     return torch.zeros_like(inputs[wrt]) if grad is None else grad
 
 
-def _compare_case(exercise: Exercise, fn: Callable, case: Case) -> str | None:
-    """None when fn agrees with the expected answer on this input, else what differs."""
+def _refused_names(functions) -> dict:
+    """{code object: the name a report gives it} of functions (or properties) an answer may not
+    call; a decorated function is known by the code of the function it wraps."""
+    names = {}
+    for fn in functions:
+        fn = inspect.unwrap(fn.fget if isinstance(fn, property) else fn)
+        names[fn.__code__] = f"{fn.__module__}.{fn.__qualname__}"
+    return names
+
+
+@contextlib.contextmanager
+def _watching(refused: dict):
+    """Within: the list of the refused functions that Python code calls (by their names), and
+    "sys.setprofile" if the code turned the watch off (Python's profiler hook does the watching)."""
+    called = []
+    if not refused:
+        yield called
+        return
+
+    def watch(frame, event, arg):
+        if event == "call" and frame.f_code in refused:
+            called.append(refused[frame.f_code])
+
+    previous = sys.getprofile()
+    sys.setprofile(watch)
+    try:
+        yield called
+    finally:
+        if sys.getprofile() is not watch:
+            called.append("sys.setprofile")
+        sys.setprofile(previous)
+
+
+def _compare_case(exercise: Exercise, fn: Callable, case: Case, refused=None) -> str | None:
+    """None when fn agrees with the expected answer on this input, else what differs; fn may
+    not call the functions in `refused` (from _refused_names)."""
     inputs = {
         key: value.requires_grad_(key in exercise.grad_wrt)
         if isinstance(value, torch.Tensor)
@@ -122,9 +175,20 @@ def _compare_case(exercise: Exercise, fn: Callable, case: Case) -> str | None:
         for key, value in case.inputs.items()
     }
     expected = case.values
-    try:
-        got = fn(**inputs)
-    except Exception as error:  # the learner's code: report whatever it raised
+    error = None
+    with _watching(refused or {}) as called:
+        try:
+            got = fn(**inputs)
+        except Exception as raised:  # the learner's code: report whatever it raised
+            error = raised
+    if called == ["sys.setprofile"]:
+        return "it turns off sys.setprofile's hook, with which grading sees what it calls"
+    if called:
+        return (
+            f"it calls {called[0]}, the function it is asked to write: "
+            "write it from torch's elementary operations"
+        )
+    if error is not None:
         return f"it raised {type(error).__name__}: {error}"
     if got is None or got is Ellipsis:
         return "its result " + _differs(expected[0], got)
@@ -155,22 +219,25 @@ def _compare_case(exercise: Exercise, fn: Callable, case: Case) -> str | None:
     return None
 
 
-def _report(name: str, fn) -> tuple[bool, str]:
+def _report(name: str, fn, cases=None, inputs=None, refused=None, drawn="") -> tuple[bool, str]:
+    """The verdict on fn: on the stored cases, or on `cases` (a list of Case) whose inputs
+    `inputs()` draws afresh for the report, from the seed that `drawn` names."""
     exercise = EXERCISES[name]
-    cases = exercise.cases()
+    if cases is None:
+        cases, inputs = exercise.cases(), lambda: [c.inputs for c in exercise.cases()]
     for i, case in enumerate(cases, 1):
-        why = _compare_case(exercise, fn, case)
+        why = _compare_case(exercise, fn, case, refused)
         if why:
-            shown = exercise.cases()[i - 1].inputs  # afresh: fn may have changed its inputs
-            inputs = "\n".join(f"  {key} = {_show(value)}" for key, value in shown.items())
+            shown = inputs()[i - 1]  # afresh: fn may have changed its inputs
+            text = "\n".join(f"  {key} = {_show(value)}" for key, value in shown.items())
             text = (
-                f"✗ {name} differs from the reference on input {i} of {len(cases)}:\n"
-                f"{inputs}\n"
+                f"✗ {name} differs from the reference on input {i} of {len(cases)}{drawn}:\n"
+                f"{text}\n"
                 f"{textwrap.fill(why[0].upper() + why[1:] + '.', 79)}\n"
                 f"{textwrap.fill('Hint: ' + exercise.hint + '.', 79)}"
             )
             return False, text
-    return True, f"✓ {name} agrees with the reference on all {len(cases)} inputs."
+    return True, f"✓ {name} agrees with the reference on all {len(cases)} inputs{drawn}."
 
 
 # The learner's function runs as the learner's code, not the package's: trusted=False keeps the
@@ -201,6 +268,87 @@ def check(name: str, fn: Callable) -> bool:
 def verify(name: str, fn: Callable) -> None:
     """Like check, but raise ExerciseFailed (an AssertionError) with the report on a mismatch."""
     passed, text = _report(name, fn)
+    if not passed:
+        raise ExerciseFailed(text)
+
+
+def _expected(exercise: Exercise, reference: Callable, inputs: dict) -> Case:
+    """What `reference` gives on `inputs`: its outputs, and their gradients where they count
+    (on copies of the inputs, so that the learner's function gets them untouched)."""
+    fresh = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in inputs.items()}
+    wrt = [fresh[k].requires_grad_() for k in exercise.grad_wrt]
+    values = _as_tuple(reference(**fresh))
+    grads = torch.autograd.grad(weighted_sum(values), wrt, materialize_grads=True) if wrt else ()
+    values = tuple(v.detach().to(DTYPE) for v in values)
+    return Case(inputs, values, dict(zip(exercise.grad_wrt, grads, strict=True)))
+
+
+def _grading_seed() -> int:
+    """A seed no one can know before grading: from the operating system's randomness."""
+    return secrets.randbelow(2**32)
+
+
+def _reference_check(name, value, args):
+    if not callable(value):
+        _checks.fail(
+            name,
+            "a function with the exercise's signature, whose answers are right",
+            _checks.describe_value(value),
+            "pass e.g. reference=lambda mu_q, sigma_q, mu_p, sigma_p: ... built from torch",
+            kind=_checks.ArgumentTypeError,
+        )
+    return value
+
+
+def _refuse_check(name, value, args):
+    fix = "pass a list of them, e.g. refuse=[torch.distributions.kl_divergence], or []"
+    if not isinstance(value, list | tuple):
+        _checks.fail(
+            name,
+            "a list of Python functions",
+            _checks.describe_value(value),
+            fix,
+            kind=_checks.ArgumentTypeError,
+        )
+    for fn in value:
+        target = fn.fget if isinstance(fn, property) else fn
+        if not inspect.isfunction(inspect.unwrap(target)):
+            _checks.fail(
+                name,
+                "a list of Python functions (or properties), whose calls can be seen",
+                f"a list holding {_checks.describe_value(fn)}",
+                fix,
+                kind=_checks.ArgumentTypeError,
+            )
+    return list(value)
+
+
+def _optional_seed_check(name, value, args):
+    return None if value is None else kinds.seed(name, value, args)
+
+
+@validated(
+    trusted=False,
+    **EXERCISE,
+    reference=Kind("function", _reference_check),
+    refuse=Kind("unchecked", _refuse_check),  # a list of functions: the sweep has no such kind
+    seed=Kind("unchecked", _optional_seed_check),  # None, or a seed
+)
+def verify_unseen(
+    name: str, fn: Callable, reference: Callable, refuse=(), seed: int | None = None
+) -> None:
+    """Like verify, on inputs the learner has never seen: the exercise's kinds of input drawn
+    afresh from `seed` (a random one when None, as when grading), and what is expected on them
+    computed now by `reference`, a trusted function of the same signature. fn fails, too, if
+    it calls one of `refuse` (functions or properties: the one the exercise asks to write, as
+    the package or torch has it). Raises ExerciseFailed, whose message names the seed.
+    """
+    seed = _grading_seed() if seed is None else seed
+    exercise = EXERCISES[name]
+    cases = [_expected(exercise, reference, inputs) for inputs in draw(name, seed)]
+    passed, text = _report(
+        name, fn, cases, lambda: draw(name, seed), _refused_names(refuse), f" (seed {seed})"
+    )
     if not passed:
         raise ExerciseFailed(text)
 

@@ -4,7 +4,9 @@ interpretation is marked by hand); the instructors' table agrees with the notebo
 command, .ci/assign.py, makes student notebooks and autograders whose tests are the ones the
 site build ran on the solutions (chapter 7's zip is graded in Gradescope's environment, the
 solution full, the student notebook zero and one answer in between: test_gradescope.py;
-every chapter's in .ci/release.sh)."""
+every chapter's in .ci/release.sh). Each autograded question has a public test and a hidden
+one, which the student's copy does not hold and on which the grade rests
+(test_grading_integrity.py)."""
 
 import ast
 import importlib.util
@@ -169,7 +171,8 @@ def test_the_instructors_table_agrees_with_the_notebooks():
 
 
 def grader_cells(nb) -> list:
-    """The code cells between a question's BEGIN TESTS and END TESTS: the autograder's tests."""
+    """The code cells between a question's BEGIN TESTS and END TESTS: the autograder's tests,
+    each question's public test and then its hidden one (first line `# HIDDEN`)."""
     found, inside = [], False
     for cell in nb.cells:
         if cell.cell_type == "raw":
@@ -181,7 +184,8 @@ def grader_cells(nb) -> list:
 
 def grader_tests(path):
     """{exercise: the test function of each code question}, from the chapter's BEGIN TESTS
-    cells: the functions that otter assign copies into the autograder's tests/."""
+    cells: the functions that otter assign copies into the autograder's tests/ (a hidden
+    test's exercise is named with _unseen after it)."""
     found = {}
     for cell in grader_cells(nbformat.read(path, as_version=4)):
         tree = ast.parse(cell.source)
@@ -196,7 +200,7 @@ def grader_tests(path):
 
 def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsys):
     """What a student sees from check() is what the grader gives: the solution passes both,
-    and each wrong answer of tests/unit/test_exercises.py fails both."""
+    and each wrong answer of tests/unit/test_exercises.py fails both, the hidden test too."""
     from vicourse.exercises import EXERCISES, check
 
     wrong = load_path(ROOT / "tests" / "unit" / "test_exercises.py").WRONG
@@ -207,14 +211,18 @@ def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsy
         for name, fn in grader_tests(path).items()
         if not name.startswith("experiment_")  # a number, not a function (verify_number)
     }
-    assert set(graded) == set(EXERCISES) == set(wrong) == set(solutions)
-    for name, grader_test in graded.items():
+    public = {name: fn for name, fn in graded.items() if not name.endswith("_unseen")}
+    assert set(public) == set(EXERCISES) == set(wrong) == set(solutions)
+    assert set(graded) == set(public) | {f"{name}_unseen" for name in public}
+    for name, grader_test in public.items():
         assert check(name, solutions[name])
         grader_test(solutions[name])  # passes: full marks
+        graded[f"{name}_unseen"](solutions[name])
         answer, _ = wrong[name]
         assert not check(name, answer)
-        with pytest.raises(AssertionError, match="differs from the reference"):
-            grader_test(answer)  # fails: no marks
+        for test in grader_test, graded[f"{name}_unseen"]:
+            with pytest.raises(AssertionError, match="differs from the reference"):
+                test(answer)  # fails: no marks
     capsys.readouterr()
 
 
@@ -243,7 +251,7 @@ def test_the_site_build_ran_every_grader_test_on_the_solution():
         ran = executed(path)
         require(ran is not None, f"the site build has not executed {path.name}; build it first")
         cells = grader_cells(ran)
-        assert len(cells) == len(code_questions(path)), path.name
+        assert len(cells) == 2 * len(code_questions(path)), path.name  # public and hidden
         for cell in cells:
             name = next(iter(defined_tests(cell.source)))
             assert cell.source.rstrip().splitlines()[-1].startswith(f"{name}("), (path.name, name)
@@ -287,13 +295,15 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
             for line in solution_lines(cell.source, visible) if cell.cell_type == "code" else []:
                 assert json.dumps(line)[1:-1] not in text, (path.name, line)
         assert "exercises.verify(" not in text and "import otter" not in text
+        assert "# HIDDEN" not in text and "verify_unseen" not in text and "_unseen(" not in text
         assert "Type your answer here" in text
 
 
 @pytest.mark.end_to_end
 def test_the_zips_grade_with_the_tests_the_site_build_ran(coursework):
-    """Each autograded question of each zip is worth the points its notebook gives it and
-    grades with the test functions the master notebook ran in the site build. Grading the
+    """Each autograded question of each zip is worth the points its notebook gives it, all or
+    nothing, and grades with the test functions the master notebook ran in the site build, its
+    hidden test among them, marked hidden (otter leaves it out of the student's copy). Grading the
     untouched student notebooks to zero executes every chapter again: .ci/release.sh does it
     for every chapter (.ci/gradescope.py), as does the weekly coursework workflow, and
     test_gradescope.py for chapter 7 in every CI run."""
@@ -311,5 +321,15 @@ def test_the_zips_grade_with_the_tests_the_site_build_ran(coursework):
             ran.update(defined_tests(cell.source))
         for question, points in code_questions(path).items():
             assert re.search(rf"^points = {points}$", files[question], re.M), (path.name, question)
+            assert re.search(r"^all_or_nothing = True$", files[question], re.M), question
             graded = defined_tests(files[question])
             assert graded and all(ran.get(k) == v for k, v in graded.items()), (path, question)
+            hidden = {
+                node.name: [
+                    k.value.value for k in node.decorator_list[0].keywords if k.arg == "hidden"
+                ]
+                for node in ast.parse(files[question]).body
+                if isinstance(node, ast.FunctionDef)
+            }
+            assert sorted(hidden.values()) == [[False], [True]], (path.name, question)
+            assert next(k for k, v in hidden.items() if v == [True]).endswith("_unseen")

@@ -791,6 +791,12 @@ for _name in ("check", "verify"):  # the learner's function: any callable is a f
     )
 
 
+CASES["exercises.verify_unseen"] = Case(  # inputs drawn from a seed, a trusted reference
+    vicourse.exercises.verify_unseen,
+    lambda: dict(name="kl_normal", fn=_kl_normal, reference=_kl_normal, refuse=[], seed=0),
+)
+
+
 # The rest of the API: each public callable with arguments is the target of a Case, or is listed
 # in NO_VALID_CALL (test_every_public_callable_with_arguments_has_a_case).
 def flow():

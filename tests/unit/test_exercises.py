@@ -5,6 +5,7 @@ solution."""
 
 import json
 import math
+import sys
 import types
 
 import pytest
@@ -272,3 +273,64 @@ def test_the_graders_arguments_are_checked():
         exercises.verify_number(3, 1.0, 1.0, 0.1)
     with pytest.raises(ArgumentError, match=r"^expected must be"):
         exercises.verify_number("experiment_1_3", 1.0, math.nan, 0.1)
+
+
+# ---------------------------------------------------------------- inputs the learner has not seen
+
+
+@pytest.mark.parametrize("name", sorted(EXERCISES))
+def test_the_stored_inputs_are_drawn_from_the_stored_seed_and_others_from_any_other(name):
+    from vicourse.exercise_cases import draw, stored_seed
+
+    stored = [case.inputs for case in EXERCISES[name].cases()]
+    for seed, same in [(stored_seed(name), True), (stored_seed(name) + 1, False)]:
+        drawn = draw(name, seed)
+        assert [set(d) for d in drawn] == [set(s) for s in stored]
+        pairs = zip(drawn, stored, strict=True)
+        tensors = [(d[k], s[k]) for d, s in pairs for k in s if torch.is_tensor(s[k])]
+        equal = [a.shape == b.shape and torch.equal(a, b) for a, b in tensors]
+        assert all(equal) if same else not all(equal)
+
+
+def test_verify_unseen_passes_a_right_answer_and_names_the_seed_of_a_wrong_one():
+    solution, (wrong, _) = SOLUTIONS["kl_normal"], WRONG["kl_normal"]
+    for seed in range(5):
+        exercises.verify_unseen("kl_normal", solution, solution, seed=seed)
+    with pytest.raises(ExerciseFailed, match=r"^✗ kl_normal differs .* input 1 of 5 \(seed 7\):"):
+        exercises.verify_unseen("kl_normal", wrong, solution, seed=7)
+    exercises.verify_unseen("kl_normal", solution, solution)  # a seed of the system's
+
+
+def test_verify_unseen_refuses_a_call_of_the_function_asked_for_even_one_caught():
+    kl = torch.distributions.kl_divergence
+    normal = torch.distributions.Normal
+
+    def wrapper(mu_q, sigma_q, mu_p, sigma_p):
+        return kl(normal(mu_q, sigma_q), normal(mu_p, sigma_p))
+
+    def hedged(**inputs):  # calls it, then returns a right answer of its own
+        wrapper(**inputs)
+        return SOLUTIONS["kl_normal"](**inputs)
+
+    profile = sys.getprofile()
+    for answer in (wrapper, hedged):
+        with pytest.raises(ExerciseFailed, match=r"calls torch\.distributions\.kl\.kl_diverg"):
+            exercises.verify_unseen("kl_normal", answer, wrapper, refuse=[kl], seed=0)
+        verify("kl_normal", answer)  # the stored inputs refuse nothing: feedback only
+    assert sys.getprofile() is profile  # the watch is gone
+
+
+def test_verify_unseens_arguments_name_themselves():
+    solution = SOLUTIONS["kl_normal"]
+    with pytest.raises(ArgumentError, match=r"^name must be one of \[.*got 'kl'; "):
+        exercises.verify_unseen("kl", solution, solution)
+    with pytest.raises(ArgumentTypeError, match=r"^reference must be a function with the"):
+        exercises.verify_unseen("kl_normal", solution, 3)
+    with pytest.raises(ArgumentTypeError, match=r"^refuse must be a list of Python functions,"):
+        exercises.verify_unseen("kl_normal", solution, solution, refuse=solution)
+    with pytest.raises(ArgumentTypeError, match=r"^refuse must be .* got a list holding 3 \(int"):
+        exercises.verify_unseen("kl_normal", solution, solution, refuse=[3])
+    with pytest.raises(ArgumentError, match=r"^seed must be an int from 0 to 2\*\*32 − 1, got -1"):
+        exercises.verify_unseen("kl_normal", solution, solution, seed=-1)
+    with pytest.raises(ArgumentTypeError, match=r"^seed must be an int"):
+        exercises.verify_unseen("kl_normal", solution, solution, seed="1")
