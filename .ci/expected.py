@@ -19,6 +19,7 @@ import json
 import math
 import pkgutil
 import sys
+import unittest.mock
 from pathlib import Path
 
 import torch
@@ -99,12 +100,14 @@ def find_solutions(modules=None) -> list[str]:
                     functions.setdefault(fn, f"{module.__name__}.{where}")
     first = {name: exercise.cases()[0].inputs for name, exercise in exercises.EXERCISES.items()}
     found = []
-    for fn, where in functions.items():
-        for name, inputs in first.items():
-            with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(Exception):
-                inspect.signature(fn).bind(**inputs)  # a function that takes these names
-                if exercises.check(name, fn):  # and passes (one that raises solves nothing)
-                    found.append(f"{where} solves {name}")
+    # the package's functions are off limits to an answer; here they are what is looked at
+    with unittest.mock.patch.dict(exercises.OFF_LIMITS, clear=True):
+        for fn, where in functions.items():
+            for name, inputs in first.items():
+                with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(Exception):
+                    inspect.signature(fn).bind(**inputs)  # a function that takes these names
+                    if exercises.check(name, fn):  # and passes (one that raises solves nothing)
+                        found.append(f"{where} solves {name}")
     return found
 
 

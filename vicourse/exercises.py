@@ -12,10 +12,13 @@ build use it, so a wrong solution in a master notebook fails the build.
     verify("kl_normal", kl_normal)    # raises ExerciseFailed with the same text
 
 The stored inputs and answers are public, so a grade cannot rest on them: the autograder's
-hidden tests call `verify_unseen(name, fn, reference, refuse)`, which draws new inputs from a
-seed picked at grading time, computes what is expected on them with `reference` (a function of
-the package or torch, or a few lines of torch, in the hidden test), and fails an answer that
-calls one of `refuse` (the function the exercise asks for, where the package or torch has it).
+hidden tests call `verify_unseen(name, fn, reference)`, which draws new inputs from a seed
+picked at grading time and computes what is expected on them with `reference` (a function of
+the package or torch, or a few lines of torch, in the hidden test) once fn has run. An answer
+is written with torch's tensor operations: one that calls into vicourse, torch.distributions
+or torch.optim (which would compute the answer for it) fails check, verify and verify_unseen
+alike, and the report names the function. The watch is a tripwire for shortcuts, not a
+sandbox: code that sets out to defeat the grader in its own process can.
 
 Chapters: the "Exercises" section of every chapter, book/01_…ipynb to book/11_…ipynb.
 
@@ -25,14 +28,14 @@ The package holds no solution: the inputs and the expected outputs are stored da
 
 from __future__ import annotations
 
-import contextlib
-import inspect
 import math
 import numbers
+import os
 import secrets
 import sys
 import textwrap
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -40,7 +43,7 @@ import torch
 from . import _checks
 from . import _checks_kinds as kinds
 from ._checks_spec import Kind, validated
-from .exercise_cases import (  # noqa: F401
+from .exercise_cases import (
     DTYPE,
     EXERCISES,
     Case,
@@ -132,64 +135,82 @@ def _gradient(got: tuple, wrt: str, inputs: dict) -> torch.Tensor | str:
     return torch.zeros_like(inputs[wrt]) if grad is None else grad
 
 
-def _refused_names(functions) -> dict:
-    """{code object: the name a report gives it} of functions (or properties) an answer may not
-    call; a decorated function is known by the code of the function it wraps."""
-    names = {}
-    for fn in functions:
-        fn = inspect.unwrap(fn.fget if isinstance(fn, property) else fn)
-        names[fn.__code__] = f"{fn.__module__}.{fn.__qualname__}"
-    return names
+# An answer is written with torch's tensor operations. It may not call into these, which would
+# compute the answer for it: the package, torch.distributions (kl_divergence, log_prob, entropy,
+# rsample, transforms) and torch.optim (a step). Code that an input runs (a Shown function, such
+# as the model's log_joint it is handed) is the input's, and may call anything.
+OFF_LIMITS = {
+    str(Path(module.__file__).parent) + os.sep: label
+    for module, label in [
+        (sys.modules[__package__], "vicourse"),
+        (torch.distributions, "torch.distributions"),
+        (torch.optim, "torch.optim"),
+    ]
+}
 
 
-@contextlib.contextmanager
-def _watching(refused: dict):
-    """Within: the list of the refused functions that Python code calls (by their names), and
-    "sys.setprofile" if the code turned the watch off (Python's profiler hook does the watching)."""
-    called = []
-    if not refused:
-        yield called
-        return
+def _off_limits(frame) -> str | None:
+    """The name of the off-limits function this frame runs (a decorated one's, for the
+    wrapper that checks its arguments), or None."""
+    for folder, label in OFF_LIMITS.items():
+        if frame.f_code.co_filename.startswith(folder):
+            fn = frame.f_locals.get("fn") if frame.f_code is _ENTRY else None
+            return f"{getattr(fn, '__qualname__', frame.f_code.co_qualname)} (of {label})"
+    return None
+
+
+_ENTRY = validated()(lambda: None).__code__  # the code of every decorated function's wrapper
+
+
+def _watcher(called: list):
+    """A profiler hook (sys.setprofile) that appends to `called` the name of each off-limits
+    function called outside the inputs' own code: a tripwire for shortcuts, in this thread,
+    not a sandbox."""
+    inside = []  # the frames of inputs' code running now
 
     def watch(frame, event, arg):
-        if event == "call" and frame.f_code in refused:
-            called.append(refused[frame.f_code])
+        if event == "call":
+            if frame.f_code is Shown.__call__.__code__:
+                inside.append(frame)
+            elif not inside and not called and (name := _off_limits(frame)):
+                called.append(name)  # the first is enough
+        elif event == "return" and inside and frame is inside[-1]:
+            inside.pop()
 
-    previous = sys.getprofile()
-    sys.setprofile(watch)
-    try:
-        yield called
-    finally:
-        if sys.getprofile() is not watch:
-            called.append("sys.setprofile")
-        sys.setprofile(previous)
+    return watch
 
 
-def _compare_case(exercise: Exercise, fn: Callable, case: Case, refused=None) -> str | None:
-    """None when fn agrees with the expected answer on this input, else what differs; fn may
-    not call the functions in `refused` (from _refused_names)."""
+def _compare_case(exercise: Exercise, fn: Callable, case: Case, expected=None) -> str | None:
+    """None when fn agrees with the expected answer on this input, else what differs. The
+    answer is case.values, or what `expected()` gives, asked for only after fn has run."""
     inputs = {
         key: value.requires_grad_(key in exercise.grad_wrt)
         if isinstance(value, torch.Tensor)
         else value
         for key, value in case.inputs.items()
     }
-    expected = case.values
-    error = None
-    with _watching(refused or {}) as called:
-        try:
-            got = fn(**inputs)
-        except Exception as raised:  # the learner's code: report whatever it raised
-            error = raised
+    error, called = None, []
+    watch, previous = _watcher(called), sys.getprofile()
+    sys.setprofile(watch)  # on only while fn runs (it sees no frame of the package's)
+    try:
+        got = fn(**inputs)
+    except Exception as raised:  # the learner's code: report whatever it raised
+        error = raised
+    finally:
+        if sys.getprofile() is not watch:
+            called.append("sys.setprofile")
+        sys.setprofile(previous)
     if called == ["sys.setprofile"]:
         return "it turns off sys.setprofile's hook, with which grading sees what it calls"
     if called:
         return (
-            f"it calls {called[0]}, the function it is asked to write: "
-            "write it from torch's elementary operations"
+            f"it calls {called[0]}, which would compute the answer for it: write it with "
+            "torch's tensor operations, without vicourse, torch.distributions or torch.optim"
         )
     if error is not None:
         return f"it raised {type(error).__name__}: {error}"
+    case = case if expected is None else expected()
+    expected = case.values
     if got is None or got is Ellipsis:
         return "its result " + _differs(expected[0], got)
     got = _as_tuple(got)
@@ -219,19 +240,20 @@ def _compare_case(exercise: Exercise, fn: Callable, case: Case, refused=None) ->
     return None
 
 
-def _report(name: str, fn, cases=None, inputs=None, refused=None, drawn="") -> tuple[bool, str]:
-    """The verdict on fn: on the stored cases, or on `cases` (a list of Case) whose inputs
-    `inputs()` draws afresh for the report, from the seed that `drawn` names."""
+def _report(name: str, fn, inputs=None, expected=None, drawn="") -> tuple[bool, str]:
+    """The verdict on fn: on the stored cases, or on the inputs that `inputs()` draws, the
+    answer to the i-th being `expected(i)`, from the seed that `drawn` names."""
     exercise = EXERCISES[name]
-    if cases is None:
-        cases, inputs = exercise.cases(), lambda: [c.inputs for c in exercise.cases()]
-    for i, case in enumerate(cases, 1):
-        why = _compare_case(exercise, fn, case, refused)
+    if inputs is None:
+        inputs = lambda: [c.inputs for c in exercise.cases()]  # noqa: E731
+    cases = [Case(i, (), {}) for i in inputs()] if expected else exercise.cases()
+    for i, case in enumerate(cases):
+        why = _compare_case(exercise, fn, case, expected and (lambda i=i: expected(i)))
         if why:
-            shown = inputs()[i - 1]  # afresh: fn may have changed its inputs
+            shown = inputs()[i]  # afresh: fn may have changed its inputs
             text = "\n".join(f"  {key} = {_show(value)}" for key, value in shown.items())
             text = (
-                f"✗ {name} differs from the reference on input {i} of {len(cases)}{drawn}:\n"
+                f"✗ {name} differs from the reference on input {i + 1} of {len(cases)}{drawn}:\n"
                 f"{text}\n"
                 f"{textwrap.fill(why[0].upper() + why[1:] + '.', 79)}\n"
                 f"{textwrap.fill('Hint: ' + exercise.hint + '.', 79)}"
@@ -300,29 +322,6 @@ def _reference_check(name, value, args):
     return value
 
 
-def _refuse_check(name, value, args):
-    fix = "pass a list of them, e.g. refuse=[torch.distributions.kl_divergence], or []"
-    if not isinstance(value, list | tuple):
-        _checks.fail(
-            name,
-            "a list of Python functions",
-            _checks.describe_value(value),
-            fix,
-            kind=_checks.ArgumentTypeError,
-        )
-    for fn in value:
-        target = fn.fget if isinstance(fn, property) else fn
-        if not inspect.isfunction(inspect.unwrap(target)):
-            _checks.fail(
-                name,
-                "a list of Python functions (or properties), whose calls can be seen",
-                f"a list holding {_checks.describe_value(fn)}",
-                fix,
-                kind=_checks.ArgumentTypeError,
-            )
-    return list(value)
-
-
 def _optional_seed_check(name, value, args):
     return None if value is None else kinds.seed(name, value, args)
 
@@ -331,24 +330,21 @@ def _optional_seed_check(name, value, args):
     trusted=False,
     **EXERCISE,
     reference=Kind("function", _reference_check),
-    refuse=Kind("unchecked", _refuse_check),  # a list of functions: the sweep has no such kind
     seed=Kind("unchecked", _optional_seed_check),  # None, or a seed
 )
-def verify_unseen(
-    name: str, fn: Callable, reference: Callable, refuse=(), seed: int | None = None
-) -> None:
+def verify_unseen(name: str, fn: Callable, reference: Callable, seed: int | None = None) -> None:
     """Like verify, on inputs the learner has never seen: the exercise's kinds of input drawn
-    afresh from `seed` (a random one when None, as when grading), and what is expected on them
-    computed now by `reference`, a trusted function of the same signature. fn fails, too, if
-    it calls one of `refuse` (functions or properties: the one the exercise asks to write, as
-    the package or torch has it). Raises ExerciseFailed, whose message names the seed.
+    afresh from `seed` (a random one when None, as when grading), and what is expected on each
+    computed by `reference`, a trusted function of the same signature, after fn has run on it.
+    Raises ExerciseFailed, whose message names the seed.
     """
     seed = _grading_seed() if seed is None else seed
     exercise = EXERCISES[name]
-    cases = [_expected(exercise, reference, inputs) for inputs in draw(name, seed)]
-    passed, text = _report(
-        name, fn, cases, lambda: draw(name, seed), _refused_names(refuse), f" (seed {seed})"
-    )
+
+    def expected(i: int) -> Case:  # on inputs drawn afresh: fn may have changed its own
+        return _expected(exercise, reference, draw(name, seed)[i])
+
+    passed, text = _report(name, fn, lambda: draw(name, seed), expected, f" (seed {seed})")
     if not passed:
         raise ExerciseFailed(text)
 
