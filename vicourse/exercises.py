@@ -28,6 +28,7 @@ The package holds no solution: the inputs and the expected outputs are stored da
 
 from __future__ import annotations
 
+import inspect
 import math
 import numbers
 import os
@@ -317,6 +318,17 @@ def _reference_check(name, value, args):
             "a function with the exercise's signature, whose answers are right",
             _checks.describe_value(value),
             "pass e.g. reference=lambda mu_q, sigma_q, mu_p, sigma_p: ... built from torch",
+            kind=_checks.ArgumentTypeError,
+        )
+    wanted = list(draw(args["name"], 0)[0])
+    try:
+        inspect.signature(value).bind(**dict.fromkeys(wanted))
+    except (TypeError, ValueError):
+        _checks.fail(
+            name,
+            f"a function that takes the exercise's arguments by name, ({', '.join(wanted)})",
+            _checks.describe_value(value),
+            f"define it as def reference({', '.join(wanted)}): ...",
             kind=_checks.ArgumentTypeError,
         )
     return value

@@ -349,6 +349,9 @@ def test_verify_unseens_arguments_name_themselves():
         exercises.verify_unseen("kl", solution, solution)
     with pytest.raises(ArgumentTypeError, match=r"^reference must be a function with the"):
         exercises.verify_unseen("kl_normal", solution, 3)
+    with pytest.raises(ArgumentTypeError, match=r"^reference must be a function that takes .*"
+                       r"\(mu_q, sigma_q, mu_p, sigma_p\), got "):  # fmt: skip
+        exercises.verify_unseen("kl_normal", solution, lambda a, b: a)
     with pytest.raises(ArgumentError, match=r"^seed must be an int from 0 to 2\*\*32 − 1, got -1"):
         exercises.verify_unseen("kl_normal", solution, solution, seed=-1)
     with pytest.raises(ArgumentTypeError, match=r"^seed must be an int"):
