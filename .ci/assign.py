@@ -3,14 +3,19 @@
     python .ci/assign.py [--out dist/coursework] [--chapters 03 07] [--jobs 1] [--no-run-tests]
 
 Under --out, per chapter: student/ and autograder/ (the notebook to hand out, the zip that grades
-it), classroom/ (a GitHub Classroom template), masters/ (the master as otter assign read it, its
-ASSIGNMENT CONFIG completed) and otter's own output; wheel/ holds the vicourse every zip carries.
+it), github/ (a template repository that grades on every push with GitHub Actions, without the
+zip), classroom50/ (the zip with the script that grades it there, for Classroom 50's
+CLASSROOM/autograders/ASSIGNMENT/), masters/ (the master as otter assign read it, its ASSIGNMENT
+CONFIG completed) and otter's own output; wheel/ holds the vicourse every zip carries. A chapter
+whose `otter assign` runs past PATIENCE seconds is killed with its kernel and run once more; one
+that still fails is named at the end, with the end of its output, and the others are made.
 `bash .ci/assign.sh` runs it after installing otter-grader.
 """
 
 import argparse
 import importlib.metadata
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -23,55 +28,16 @@ from pathlib import Path
 import nbformat
 import yaml
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import gradescope  # beside this file, for its run_patiently
+
 ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 1800  # s for one chapter's `otter assign` (it executes the chapter once)
+TEMPLATE = ROOT / ".ci" / "coursework"  # the GitHub template's workflow and grading script
+PATIENCE = 900  # s for one chapter's `otter assign`, which executes it once (a few minutes)
+OTTER = ["-m", "otter", "assign"]
 PYTHON_VERSION = "3.11"  # the oldest Python vicourse supports, and the one CI tests on
 CPU_TORCH = "--extra-index-url https://download.pytorch.org/whl/cpu"  # graders have no GPU
 IPYKERNEL = "ipykernel>=6.0,<7"  # the kernel that grades: requirements.txt says why not 7
-
-WORKFLOW = """\
-# Grades {notebook} on every push, as Gradescope would grade it (made by vicourse's
-# .ci/assign.py), and reports each autograded question's points to GitHub Classroom.
-name: Autograding Tests
-on:
-  push:
-  repository_dispatch:
-permissions:
-  checks: write
-  actions: read
-  contents: read
-jobs:
-  run-autograding-tests:
-    runs-on: ubuntu-latest
-    if: github.actor != 'github-classroom[bot]'
-    timeout-minutes: 40
-    steps:
-      - uses: actions/checkout@v4
-      - uses: actions/setup-python@v5
-        with:
-          python-version: "{python}"
-      - name: Install what the grader needs
-        run: python -m pip install --quiet pyyaml psutil
-      - name: Grade the notebook
-        run: python .github/gradescope.py --zip .github/autograder.zip --submissions . \
---work "$RUNNER_TEMP/grading"
-{steps}      - name: Autograding Reporter
-        uses: classroom-resources/autograding-grading-reporter@v1
-        env:
-{results}        with:
-          runners: {runners}
-"""
-STEP = """\
-      - name: {name}
-        id: {name}
-        uses: classroom-resources/autograding-command-grader@v1
-        with:
-          test-name: {name}
-          command: python .github/gradescope.py --scores scores.csv --full {name}={points}
-          timeout: 1
-          max-score: {points}
-"""
-RESULT = '          {env}_RESULTS: "${{{{ steps.{name}.outputs.result }}}}"\n'
 
 
 def chapters() -> list[Path]:
@@ -94,28 +60,23 @@ def questions(notebook: Path) -> list[dict]:
     return found
 
 
-def classroom_workflow(notebook_name: str, graded: list[dict]) -> str:
-    """The GitHub Classroom workflow for one chapter's autograded questions (code, experiments)."""
-    auto = [q for q in graded if not q["manual"]]
-    return WORKFLOW.format(
-        notebook=notebook_name,
-        python=PYTHON_VERSION,
-        steps="".join(STEP.format(name=q["name"], points=q["points"]) for q in auto),
-        results="".join(RESULT.format(env=q["name"].upper(), name=q["name"]) for q in auto),
-        runners=",".join(q["name"] for q in auto),
-    )
-
-
 def config_cells(notebook: nbformat.NotebookNode) -> list:
     return [c for c in notebook.cells if c.cell_type == "raw" and "# ASSIGNMENT CONFIG" in c.source]
 
 
-def run(command: list[str], cwd: Path, failure: str, timeout: float | None = None) -> float:
-    """Run a command quietly; the seconds it took, or SystemExit with the end of its output."""
-    start = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise SystemExit(f"{failure}:\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
+def run(command: list[str], cwd: Path, label: str, failure: str, prepare=lambda: None) -> float:
+    """Run a command quietly, after prepare(); the seconds it took, or SystemExit with the end
+    of its output. Past PATIENCE seconds it is killed with every process it started and run
+    once more (gradescope.run_patiently)."""
+    start, env = time.perf_counter(), dict(os.environ)
+    try:
+        status, output = gradescope.run_patiently(
+            command, cwd, env, label=label, prepare=prepare, patience=PATIENCE
+        )
+    except subprocess.TimeoutExpired as late:
+        raise SystemExit(f"{label} ran past {PATIENCE} s twice:\n{late.output[-3000:]}") from None
+    if status != 0:
+        raise SystemExit(f"{failure}:\n{output[-3000:]}")
     return time.perf_counter() - start
 
 
@@ -126,7 +87,8 @@ def build_wheel(out: Path) -> Path:
         skip = shutil.ignore_patterns(".git", ".venv", "dist", "_build", "node_modules", "book")
         source = shutil.copytree(ROOT, Path(tmp) / "source", ignore=skip)
         pip = ["pip", "wheel", "--quiet", "--no-deps", "-w", str(out / "wheel"), "."]
-        run([sys.executable, "-m", *pip], source, "could not build vicourse's wheel")
+        failure = "could not build vicourse's wheel"
+        run([sys.executable, "-m", *pip], source, "pip wheel", failure)
     (wheel,) = (out / "wheel").glob("vicourse-*.whl")
     return wheel
 
@@ -157,27 +119,35 @@ def staged(notebook: Path, wheel: Path, out: Path) -> Path:
 
 def assign(notebook: Path, out: Path, wheel: Path, *, run_tests: bool = True) -> dict:
     """Run `otter assign` on one chapter; copy out the student notebook and the autograder zip,
-    and write the chapter's GitHub Classroom template."""
-    target = out / notebook.stem
-    shutil.rmtree(target, ignore_errors=True)
+    and write the chapter's GitHub template and Classroom 50 bundle."""
+    target, chapter = out / notebook.stem, notebook.stem
+    template, bundle = out / "github" / chapter, out / "classroom50" / chapter
+    for folder in template, bundle:  # nothing of an earlier run is left if this one fails
+        shutil.rmtree(folder, ignore_errors=True)
+    (out / "student" / notebook.name).unlink(missing_ok=True)
+    (out / "autograder" / f"{chapter}.zip").unlink(missing_ok=True)
     master = staged(notebook, wheel, out)
-    command = [sys.executable, "-m", "otter", "assign", str(master), str(target), "--no-pdfs"]
+    command = [sys.executable, *OTTER, str(master), str(target), "--no-pdfs"]
     command += [] if run_tests else ["--no-run-tests"]
     failure = f"otter assign failed on {notebook.name} (a solution fails its tests, or bad cells)"
-    seconds = run(command, master.parent, failure, timeout=TIMEOUT)
+
+    def fresh():
+        shutil.rmtree(target, ignore_errors=True)
+
+    seconds = run(command, master.parent, f"otter assign on {notebook.name}", failure, fresh)
     (zip_path,) = (target / "autograder").glob("*-autograder_*.zip")
-    template = out / "classroom" / notebook.stem
-    shutil.rmtree(template, ignore_errors=True)
-    (template / ".github" / "workflows").mkdir(parents=True)
     shutil.copy2(target / "student" / notebook.name, out / "student")
+    shutil.copy2(zip_path, out / "autograder" / f"{chapter}.zip")
+    (template / ".github" / "workflows").mkdir(parents=True)
+    bundle.mkdir(parents=True)
     shutil.copy2(target / "student" / notebook.name, template)
-    shutil.copy2(zip_path, out / "autograder" / f"{notebook.stem}.zip")
-    shutil.copy2(zip_path, template / ".github" / "autograder.zip")
-    shutil.copy2(ROOT / ".ci" / "gradescope.py", template / ".github")
-    graded = questions(notebook)
-    workflow = classroom_workflow(notebook.name, graded)
-    (template / ".github" / "workflows" / "classroom.yml").write_text(workflow)
-    return {"chapter": notebook.stem, "questions": graded, "seconds": seconds}
+    workflow = (TEMPLATE / "grade.yml").read_text().replace("{chapter}", chapter)
+    (template / ".github" / "workflows" / "grade.yml").write_text(workflow)
+    for folder in template / ".github", bundle:
+        shutil.copy2(TEMPLATE / "autograder.py", folder)
+        shutil.copy2(ROOT / ".ci" / "gradescope.py", folder)
+    shutil.copy2(zip_path, bundle / f"{chapter}.zip")
+    return {"chapter": chapter, "questions": questions(notebook), "seconds": seconds}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -197,18 +167,31 @@ def main(argv: list[str] | None = None) -> int:
     for folder in "student", "autograder":
         (out / folder).mkdir(parents=True, exist_ok=True)
     wheel = build_wheel(out)
+
+    def attempt(notebook: Path) -> dict:
+        try:
+            return assign(notebook, out, wheel, run_tests=not args.no_run_tests)
+        except (SystemExit, Exception) as failure:  # the others are still made
+            return {"chapter": notebook.stem, "failure": f"{failure}"}
+
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
-        run_tests = not args.no_run_tests
-        results = list(pool.map(lambda nb: assign(nb, out, wheel, run_tests=run_tests), picked))
-    (out / "summary.json").write_text(json.dumps(results, indent=2))
+        results = list(pool.map(attempt, picked))
+    made = [r for r in results if "failure" not in r]
+    failed = [r for r in results if "failure" in r]
+    (out / "summary.json").write_text(json.dumps(made, indent=2))
     print(f"{'chapter':<32} {'auto':>5} {'manual':>7} {'seconds':>8}")
-    for r in results:
+    for r in made:
         auto = sum(q["points"] for q in r["questions"] if not q["manual"])
         manual = sum(q["points"] for q in r["questions"] if q["manual"])
         print(f"{r['chapter']:<32} {auto:>5} {manual:>7} {r['seconds']:>8.1f}")
     print(f"student notebooks: {out / 'student'}\nautograders:       {out / 'autograder'}")
-    print(f"GitHub Classroom:  {out / 'classroom'}")
-    return 0
+    print(f"GitHub templates:  {out / 'github'}\nClassroom 50:      {out / 'classroom50'}")
+    for r in failed:
+        print(f"\n{r['chapter']} FAILED: {r['failure']}")
+    print(f"\nmade: {', '.join(r['chapter'] for r in made) or 'none'}")
+    if failed:
+        print(f"failed: {', '.join(r['chapter'] for r in failed)}")
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

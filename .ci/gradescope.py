@@ -1,21 +1,22 @@
 """Grade notebooks with an autograder zip the way Gradescope does, without Docker.
 
     python .ci/gradescope.py [--out dist/coursework] [--chapters 03 07]
-    python .ci/gradescope.py --zip ZIP --submissions FOLDER
-    python .ci/gradescope.py --scores FOLDER/scores.csv --full QUESTION=POINTS
+    python .ci/gradescope.py --zip ZIP --submissions FOLDER [--result result.json]
 
 The zip is unpacked as Gradescope lays out /autograder (source/, submission/, results/) and its
 run_otter.py grades each submission in a fresh virtual environment built from the zip's own
 environment.yml alone, so a zip that forgets a requirement fails here as it would there. The
 first form grades every chapter `.ci/assign.py` made (under --out): the solution must score full
 marks and the untouched student notebook zero (.ci/release.sh). The second grades a class into
-FOLDER/scores.csv, a row per notebook; the third exits 0 when that one notebook scored the
-question's points, as GitHub Classroom's command grader wants (.ci/assign.py's template).
+FOLDER/scores.csv, a row per notebook; with --result, FOLDER holds one student's notebook, whose
+points go to that file in Classroom 50's result.json format and, on GitHub Actions, to the job
+summary (the GitHub template's grading: .ci/coursework/).
 """
 
 import argparse
 import contextlib
 import csv
+import datetime
 import hashlib
 import json
 import os
@@ -100,27 +101,30 @@ def scores(results: Path) -> dict[str, tuple[float, float]]:
 
 
 def run_patiently(
-    command: list[str], cwd: Path, env: dict, *, label: str, prepare=lambda: None
+    command: list[str], cwd: Path, env: dict, *, label: str, prepare=lambda: None, patience=None
 ) -> tuple[int, str]:
-    """Run a command, after prepare(); its exit status and output. One that runs past PATIENCE
-    seconds is run once more, after prepare(); twice, and subprocess.TimeoutExpired is raised."""
+    """Run a command, after prepare(); its exit status and output. One that runs past patience
+    seconds (PATIENCE unless given) is killed with every process it started and run once more,
+    after prepare(); twice, and subprocess.TimeoutExpired is raised, with the last run's output."""
+    patience = patience or PATIENCE
     for attempt in range(2):
         prepare()
         with tempfile.TemporaryFile("w+") as output:
             run = psutil.Popen(command, cwd=cwd, env=env, stdout=output, stderr=subprocess.STDOUT)
             try:
-                status = run.wait(PATIENCE)
+                status = run.wait(patience)
             except psutil.TimeoutExpired:
                 for process in [*run.children(recursive=True), run]:
                     with contextlib.suppress(psutil.NoSuchProcess):
                         process.kill()
                 run.wait()
-                again = "; running it again" if attempt == 0 else ""
-                print(f"{label} ran past {PATIENCE} s (a lost kernel reply?){again}", flush=True)
-                continue
+                status, again = None, "; running it again" if attempt == 0 else ""
+                print(f"{label} ran past {patience} s (a lost kernel reply?){again}", flush=True)
             output.seek(0)
-            return status, output.read()
-    raise subprocess.TimeoutExpired(command, PATIENCE)
+            text = output.read()
+        if status is not None:
+            return status, text
+    raise subprocess.TimeoutExpired(command, patience, output=text)
 
 
 def activated(python: Path) -> dict:
@@ -180,6 +184,44 @@ def grade_folder(zip_path: Path, folder: Path, work: Path) -> tuple[list[dict], 
     return rows, grade.python
 
 
+def report(graded: dict[str, tuple[float, float]], result: Path) -> dict:
+    """One notebook's points, written to result in Classroom 50's result.json format (its
+    identity from the variables Classroom 50's runner sets, else from GitHub Actions' own) and,
+    where GITHUB_STEP_SUMMARY names a file, to the job's summary as a table. The result."""
+    env = os.environ.get
+    repository = f"{env('GITHUB_SERVER_URL', 'https://github.com')}/{env('GITHUB_REPOSITORY', '')}"
+    commit = env("COMMIT_URL") or f"{repository}/commit/{env('GITHUB_SHA', '')}"
+
+    def whole(points):  # Classroom 50 takes integers; otter gives floats
+        return int(points) if float(points).is_integer() else points
+
+    tests = [
+        {"test-name": q, "passed": s >= m, "score": whole(s), "max-score": whole(m)}
+        for q, (s, m) in graded.items()
+    ]
+    data = {
+        "schema": "classroom50/result/v1",
+        "classroom": env("CLASSROOM", env("GITHUB_REPOSITORY_OWNER", "")),
+        "assignment": env("ASSIGNMENT", env("GITHUB_REPOSITORY", "").partition("/")[2]),
+        "submission": env("SUBMISSION_TAG", env("GITHUB_SHA", "")),
+        "commit": commit,
+        "release": env("RELEASE_URL", f"{repository}/actions/runs/{env('GITHUB_RUN_ID', '')}"),
+        "review": env("REVIEW_URL") or commit,
+        "datetime": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "score": whole(sum(s for s, _ in graded.values())),
+        "max-score": whole(sum(m for _, m in graded.values())),
+        "tests": tests,
+    }
+    result.write_text(json.dumps(data, indent=2) + "\n")
+    if env("GITHUB_STEP_SUMMARY"):
+        rows = [(t["test-name"], t["score"], t["max-score"]) for t in tests]
+        rows.append(("**total**", data["score"], data["max-score"]))
+        with open(env("GITHUB_STEP_SUMMARY"), "a") as f:
+            f.write("### Autograded points\n\n| question | points | of |\n|---|---|---|\n")
+            f.writelines(f"| {q} | {s} | {m} |\n" for q, s, m in rows)
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=Path("dist/coursework"))
@@ -187,21 +229,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--work", type=Path, default=Path("dist/gradescope"))
     parser.add_argument("--zip", type=Path, help="an autograder zip, to grade --submissions")
     parser.add_argument("--submissions", type=Path, help="a folder of submitted notebooks")
-    parser.add_argument("--scores", type=Path, help="a scores.csv of one notebook, for --full")
-    parser.add_argument("--full", help="QUESTION=POINTS: exit 0 if it scored them, else 1")
+    parser.add_argument("--result", type=Path, help="FILE: one notebook's result.json")
     args = parser.parse_args(argv)
-    if (args.scores is None) != (args.full is None):
-        parser.error("--scores and --full go together")
     if (args.zip is None) != (args.submissions is None):
         parser.error("--zip and --submissions go together")
-    if args.scores is not None:
-        question, _, points = args.full.partition("=")
-        with open(args.scores) as f:
-            (row,) = list(csv.DictReader(f))
-        got = float(row.get(question) or 0)
-        print(f"{question}: {got:g} of {float(points):g} points")
-        return 0 if got >= float(points) else 1
+    if args.result is not None and args.zip is None:
+        parser.error("--result grades one notebook: give --zip ZIP --submissions FOLDER too")
     out, work = args.out.resolve(), args.work.resolve()
+    if args.result is not None:
+        notebooks = list(args.submissions.resolve().glob("*.ipynb"))
+        if len(notebooks) != 1:
+            raise SystemExit(
+                f"--result grades one notebook, not the {len(notebooks)} in "
+                f"{args.submissions}: leave the chapter's notebook alone there"
+            )
+        report(grader(args.zip.resolve(), work)(notebooks[0]), args.result)
+        return 0
     if args.zip is not None:
         grade_folder(args.zip.resolve(), args.submissions.resolve(), work)
         return 0

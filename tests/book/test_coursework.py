@@ -287,7 +287,7 @@ def test_assign_makes_a_student_notebook_and_an_autograder_for_every_chapter(cou
     for path in CHAPTERS:
         student = coursework / "student" / path.name
         assert student.is_file() and (coursework / "autograder" / f"{path.stem}.zip").is_file()
-        workflow = coursework / "classroom" / path.stem / ".github" / "workflows" / "classroom.yml"
+        workflow = coursework / "github" / path.stem / ".github" / "workflows" / "grade.yml"
         assert workflow.is_file() and (workflow.parents[2] / path.name).is_file()
         text = student.read_text()
         visible = visible_text(cells(path))

@@ -3,16 +3,20 @@ in a fresh environment built from the zip's own requirements (vicourse from the 
 zip, everything else from the package index), it gives the solution full marks, the untouched
 student notebook zero and a notebook with one of its three autograded questions answered that
 question's points, kept when a later cell defines the answer's name again, wrongly; `otter run
--a <zip>` in that environment gives the same; the vicourse installed there holds no solution;
-and the GitHub Classroom template's commands, run as its workflow runs them on that notebook,
-pass for the answered question and fail for the two others.
+-a <zip>` in that environment gives the same; the vicourse installed there holds no solution.
+The GitHub template (.ci/coursework/), its workflow's commands run as a runner runs them in a
+student's repository (the zip where its fetch step puts it), gives the solution full marks and
+the untouched notebook zero in result.json and the job summary; run as Classroom 50's runner
+runs it, its bundle's autograder.py gives the partial notebook its points in a result.json
+that Classroom 50 accepts; and no file of the template holds a graded test.
 Chapter 7, whose two code exercises and experiment allow a partial score; .ci/release.sh checks
 every chapter with .ci/gradescope.py.
 
 An end-to-end test (otter assign, a fresh environment of about 2 GB from the package index,
-five gradings: about three minutes): CI runs it in `bash .ci/run end-to-end`."""
+seven gradings: about four minutes): CI runs it in `bash .ci/run end-to-end`."""
 
 import csv
+import json
 import os
 import shutil
 import subprocess
@@ -39,6 +43,14 @@ LATER = """def reparameterized_sample(mu, sigma, eps):
     return mu  # a later cell, wrong
 """
 POINTS = {"ex7_2": 2.0, "ex7_3": 3.0, "ex7_4": 2.0}  # the autograded questions' points
+CLASSROOM50 = {  # what Classroom 50's runner gives its autograder.py
+    "CLASSROOM": "vi-2027",
+    "ASSIGNMENT": "reparameterization",
+    "SUBMISSION_TAG": "submit/2027-03-01T10-00-00Z-c0ffee0",
+    "COMMIT_URL": "https://github.com/school/vi-2027-reparameterization-ada/commit/c0ffee",
+    "RELEASE_URL": "https://github.com/school/vi-2027-reparameterization-ada/releases/tag/submit",
+    "REVIEW_URL": "https://github.com/school/vi-2027-reparameterization-ada/compare/a...c0ffee",
+}
 
 
 # one module-scoped environment: its tests stay on one worker when the tests run in parallel
@@ -100,33 +112,43 @@ def graded(tmp_path_factory):
     scan = subprocess.run(  # every function of the installed vicourse, tried on every exercise
         [python, ROOT / ".ci" / "expected.py", "--scan"], cwd=folder, capture_output=True, text=True
     )
-    # the GitHub Classroom template's commands, run as its workflow runs them
-    template = out / "classroom" / CHAPTER
-    workflow = yaml.safe_load((template / ".github" / "workflows" / "classroom.yml").read_text())
-    steps = workflow["jobs"]["run-autograding-tests"]["steps"]
-    runner_temp = folder / "runner"
-    (runner_temp / "grading").mkdir(parents=True)  # the environment built above, reused
-    (runner_temp / "grading" / "envs").symlink_to(folder / "gradescope" / "envs")
-    # a bare Python 3.11 first on PATH as `python`, as actions/setup-python leaves it
-    runner_python = folder / "runner-python"
-    subprocess.run(
-        [getattr(sys, "_base_executable", sys.executable), "-m", "venv", runner_python],
-        check=True,
-    )
-    env = {**os.environ, "RUNNER_TEMP": str(runner_temp)}
-    env["PATH"] = f"{runner_python / 'bin'}{os.pathsep}{env['PATH']}"
-    env.pop("VIRTUAL_ENV", None)
-    repo = folder / "classroom"  # one student's repository, with the partial answer pushed
-    shutil.copytree(template, repo)
-    shutil.copy2(partial, repo / f"{CHAPTER}.ipynb")
-    for step in steps:
-        if "run" in step:
-            subprocess.run(["bash", "-c", step["run"]], cwd=repo, env=env, check=True, timeout=900)
-    classroom = {
-        s["id"]: subprocess.run(["bash", "-c", s["with"]["command"]], cwd=repo, env=env).returncode
-        for s in steps
-        if "autograding-command-grader" in s.get("uses", "")
-    }
+    # the GitHub template's grading, run in a student's repository as a runner runs it: the
+    # workflow's commands, or Classroom 50's runner running the bundle's autograder.py
+    template, bundle = out / "github" / CHAPTER, out / "classroom50" / CHAPTER
+    workflow = yaml.safe_load((template / ".github" / "workflows" / "grade.yml").read_text())
+    steps = workflow["jobs"]["grade"]["steps"]
+    runner_python = folder / "runner-python"  # a bare Python 3.11, as actions/setup-python leaves
+    base = getattr(sys, "_base_executable", sys.executable)
+    subprocess.run([base, "-m", "venv", runner_python], check=True)
+    github = {}
+    for who, notebook in [
+        ("solution", submissions / "solution.ipynb"),
+        ("student", student),
+        ("partial", partial),
+    ]:
+        repo, runner_temp = folder / "repos" / who, folder / "runner" / who
+        shutil.copytree(template, repo)
+        shutil.copy2(notebook, repo / f"{CHAPTER}.ipynb")  # the notebook pushed
+        (runner_temp / "grading").mkdir(parents=True)  # the environment built above, reused
+        (runner_temp / "grading" / "envs").symlink_to(folder / "gradescope" / "envs")
+        env = {**os.environ, "RUNNER_TEMP": str(runner_temp), "CHAPTER": workflow["env"]["CHAPTER"]}
+        env |= {"GITHUB_STEP_SUMMARY": str(runner_temp / "summary.md")}
+        env |= {"GITHUB_REPOSITORY_OWNER": "school", "GITHUB_REPOSITORY": f"school/{who}"}
+        env |= {"GITHUB_SHA": "c0ffee", "GITHUB_RUN_ID": "1"}
+        env["PATH"] = f"{runner_python / 'bin'}{os.pathsep}{env['PATH']}"
+        env.pop("VIRTUAL_ENV", None)
+        if who == "partial":  # Classroom 50: its bundle, fetched and unpacked; its variables
+            env |= CLASSROOM50 | {"CLASSROOM50_BUNDLE_DIR": str(runner_temp / "bundle")}
+            shutil.copytree(bundle, runner_temp / "bundle")
+            commands = [f"python {runner_temp / 'bundle' / 'autograder.py'}"]
+        else:  # the workflow's commands, the zip where its fetch step puts it
+            (runner_temp / "autograder").mkdir()
+            shutil.copy2(zip_path, runner_temp / "autograder" / f"{CHAPTER}.zip")
+            commands = [s["run"] for s in steps if "run" in s and s.get("id") != "fetch"]
+        for command in commands:
+            subprocess.run(["bash", "-c", command], cwd=repo, env=env, check=True, timeout=900)
+        summary = (runner_temp / "summary.md").read_text()
+        github[who] = (json.loads((repo / "result.json").read_text()), summary)
     yield dict(
         zip=zip_path,
         python=python,
@@ -136,8 +158,9 @@ def graded(tmp_path_factory):
         where=where,
         scan=scan,
         template=template,
+        bundle=bundle,
         workflow=workflow,
-        classroom=classroom,
+        github=github,
         stub=stub_source,
     )
     shutil.rmtree(folder / "gradescope" / "envs")  # about 2 GB
@@ -187,24 +210,107 @@ def test_otter_run_in_that_environment_gives_the_same_partial_score(graded):
     assert graded["otter_run"] == {"ex7_2": (2.0, 2.0), "ex7_3": (0, 3.0), "ex7_4": (0, 2.0)}
 
 
-def test_the_classroom_template_holds_the_notebook_the_zip_and_the_grader(graded):
-    template = graded["template"]
-    assert sorted(p.name for p in template.glob("*.ipynb")) == [f"{CHAPTER}.ipynb"]
-    assert (template / ".github" / "autograder.zip").read_bytes() == graded["zip"].read_bytes()
-    assert (template / ".github" / "gradescope.py").read_text() == (
-        ROOT / ".ci" / "gradescope.py"
-    ).read_text()
-    steps = graded["workflow"]["jobs"]["run-autograding-tests"]["steps"]
-    graders = {s["id"]: s["with"] for s in steps if "command-grader" in s.get("uses", "")}
-    assert {k: v["max-score"] for k, v in graders.items()} == {"ex7_2": 2, "ex7_3": 3, "ex7_4": 2}
-    (reporter,) = [s for s in steps if "grading-reporter" in s.get("uses", "")]
-    assert reporter["with"]["runners"] == "ex7_2,ex7_3,ex7_4"
-    assert set(reporter["env"]) == {"EX7_2_RESULTS", "EX7_3_RESULTS", "EX7_4_RESULTS"}
+def test_the_github_template_holds_the_notebook_the_workflow_and_the_grader_not_the_zip(graded):
+    template, bundle = graded["template"], graded["bundle"]
+    files = sorted(str(p.relative_to(template)) for p in template.rglob("*") if p.is_file())
+    assert files == [
+        ".github/autograder.py",
+        ".github/gradescope.py",
+        ".github/workflows/grade.yml",
+        f"{CHAPTER}.ipynb",
+    ]
+    for folder in template / ".github", bundle:
+        assert (folder / "gradescope.py").read_text() == (
+            ROOT / ".ci" / "gradescope.py"
+        ).read_text()
+        assert (folder / "autograder.py").read_text() == (
+            ROOT / ".ci" / "coursework" / "autograder.py"
+        ).read_text()
+    assert (bundle / f"{CHAPTER}.zip").read_bytes() == graded["zip"].read_bytes()
+    assert sorted(p.name for p in bundle.iterdir()) == [
+        f"{CHAPTER}.zip",
+        "autograder.py",
+        "gradescope.py",
+    ]
+    workflow = graded["workflow"]
+    assert workflow["env"]["CHAPTER"] == CHAPTER
+    steps = workflow["jobs"]["grade"]["steps"]
+    (setup,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
+    assert setup["with"]["python-version"] == assign.PYTHON_VERSION
+    (fetch,) = [s for s in steps if s.get("id") == "fetch"]  # the zip where the test puts it
+    assert fetch["env"]["GH_TOKEN"] == "${{ secrets.AUTOGRADERS_TOKEN }}"
+    assert '> "$RUNNER_TEMP/autograder/$CHAPTER.zip"' in fetch["run"]
+    assert not [s for s in steps if "classroom" in s.get("uses", "")]
 
 
-def test_the_classroom_commands_pass_the_answered_question_and_fail_the_others(graded):
-    """Exit status 0 gives a question its points in Classroom; any other, none."""
-    assert graded["classroom"] == {"ex7_2": 0, "ex7_3": 1, "ex7_4": 1}
+def test_no_file_of_the_template_holds_a_graded_test(graded):
+    """The student's repository has neither the zip nor any line of its tests but their imports,
+    which the notebook shares (a test's references, its checks, its definition)."""
+    with zipfile.ZipFile(graded["zip"]) as zf:
+        tests = [zf.read(n).decode() for n in zf.namelist() if n.startswith("tests/")]
+    lines = {line.strip() for test in tests for line in test.splitlines()}
+    lines = {x for x in lines if len(x) > 30 and not x.startswith(("import ", "from "))}
+    assert len(tests) == len(POINTS) and lines
+    for path in (p for p in graded["template"].rglob("*") if p.is_file()):
+        assert graded["zip"].read_bytes() not in path.read_bytes()
+        text = path.read_text()
+        assert not [line for line in lines if line in text], path
+
+
+def test_the_workflow_gives_full_marks_and_zero_in_result_json_and_the_job_summary(graded):
+    for who, score in [("solution", 7), ("student", 0)]:
+        result, summary = graded["github"][who]
+        assert classroom50_accepts(result)
+        assert (result["score"], result["max-score"]) == (score, 7)
+        points = {t["test-name"]: (t["score"], t["passed"]) for t in result["tests"]}
+        assert points == {q: (int(p) if score else 0, bool(score)) for q, p in POINTS.items()}
+        assert (result["assignment"], result["submission"]) == (who, "c0ffee")
+        assert result["commit"] == f"https://github.com/school/{who}/commit/c0ffee"
+        assert f"| ex7_3 | {3 if score else 0} | 3 |" in summary
+        assert f"| **total** | {score} | 7 |" in summary
+
+
+def test_classroom_50s_runner_gives_the_answered_question_its_points(graded):
+    result, summary = graded["github"]["partial"]
+    assert classroom50_accepts(result)
+    assert {k: result[k] for k in ("classroom", "assignment", "submission")} == {
+        "classroom": "vi-2027",
+        "assignment": "reparameterization",
+        "submission": CLASSROOM50["SUBMISSION_TAG"],
+    }
+    assert (result["commit"], result["release"], result["review"]) == (
+        CLASSROOM50["COMMIT_URL"],
+        CLASSROOM50["RELEASE_URL"],
+        CLASSROOM50["REVIEW_URL"],
+    )
+    assert (result["score"], result["max-score"]) == (2, 7)
+    assert result["tests"] == [
+        {"test-name": "ex7_2", "passed": True, "score": 2, "max-score": 2},
+        {"test-name": "ex7_3", "passed": False, "score": 0, "max-score": 3},
+        {"test-name": "ex7_4", "passed": False, "score": 0, "max-score": 2},
+    ]
+    assert (
+        "| ex7_2 | 2 | 2 |\n| ex7_3 | 0 | 3 |\n| ex7_4 | 0 | 2 |\n| **total** | 2 | 7 |" in summary
+    )
+
+
+def classroom50_accepts(result: dict) -> bool:
+    """What Classroom 50's runner checks of an autograder's result.json (its validate_result),
+    but the fields it stamps itself (owner, assignment_type, datetime)."""
+
+    def count(x):
+        return isinstance(x, int) and not isinstance(x, bool) and x >= 0
+
+    tests = result["tests"]
+    return (
+        result["schema"] == "classroom50/result/v1"
+        and all(isinstance(result[k], str) and result[k] for k in ("commit", "release", "review"))
+        and count(result["score"])
+        and count(result["max-score"])
+        and result["score"] == sum(t["score"] for t in tests) <= result["max-score"]
+        and all(isinstance(t["test-name"], str) and isinstance(t["passed"], bool) for t in tests)
+        and all(count(t["score"]) and count(t["max-score"]) for t in tests)
+    )
 
 
 def test_the_student_notebook_grades_the_answer_cells_name(graded):
