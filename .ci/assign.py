@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -68,10 +69,10 @@ def run(command: list[str], cwd: Path, label: str, failure: str, prepare=lambda:
     """Run a command quietly, after prepare(); the seconds it took, or SystemExit with the end
     of its output. Past PATIENCE seconds it is killed with every process it started and run
     once more (gradescope.run_patiently)."""
-    start, env = time.perf_counter(), dict(os.environ)
+    start = time.perf_counter()
     try:
         status, output = gradescope.run_patiently(
-            command, cwd, env, label=label, prepare=prepare, patience=PATIENCE
+            command, cwd, dict(os.environ), label=label, prepare=prepare, patience=PATIENCE
         )
     except subprocess.TimeoutExpired as late:
         raise SystemExit(f"{label} ran past {PATIENCE} s twice:\n{late.output[-3000:]}") from None
@@ -171,8 +172,10 @@ def main(argv: list[str] | None = None) -> int:
     def attempt(notebook: Path) -> dict:
         try:
             return assign(notebook, out, wheel, run_tests=not args.no_run_tests)
-        except (SystemExit, Exception) as failure:  # the others are still made
+        except SystemExit as failure:  # the others are still made
             return {"chapter": notebook.stem, "failure": f"{failure}"}
+        except Exception:  # a fault of this script's: its traceback, and the others made
+            return {"chapter": notebook.stem, "failure": traceback.format_exc()}
 
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         results = list(pool.map(attempt, picked))

@@ -34,11 +34,12 @@ GRADESCOPE_DIR = "/autograder"
 # An index the machine cannot reach (PyTorch's CPU index behind a firewall) is then skipped at
 # once, as pip skips any index that fails, instead of being retried for every package.
 PIP_ENV = {"PIP_RETRIES": "0", "PIP_DEFAULT_TIMEOUT": "20", "PIP_DISABLE_PIP_VERSION_CHECK": "1"}
-# A grading takes about a minute. Now and then the client misses the wake-up for a kernel's reply
-# that has arrived (jupyter/nbclient#312, zeromq/pyzmq#1558) and, with no per-cell timeout (otter
-# sets none), waits forever. So a run past PATIENCE seconds is killed with every process it
-# started (its kernel runs in a session of its own) and run once more.
-PATIENCE = 300
+# A grading takes a minute or two (chapter 8's at half a CPU, Gradescope's default, 395 s). Now
+# and then a client missed the wake-up for a kernel's reply that had arrived (jupyter/nbclient#312,
+# zeromq/pyzmq#1558) and, with no per-cell timeout (otter sets none), waited forever. So a run
+# past PATIENCE seconds is killed with every process it started (its kernel runs in a session of
+# its own) and run once more: twice, with the environment's build, within Classroom 50's 15 min.
+PATIENCE = 420
 
 
 def environment(source: Path, autograder: Path, envs: Path) -> Path:
@@ -137,6 +138,8 @@ def activated(python: Path) -> dict:
 
 def grader(zip_path: Path, work: Path):
     """A function that grades one notebook with the zip as Gradescope would: its scores."""
+    if not zipfile.is_zipfile(zip_path):
+        raise SystemExit(f"--zip must be an autograder zip, got {zip_path}: not a zip file there")
     autograder = unpack(zip_path, work / zip_path.stem)
     python = environment(autograder / "source", autograder, work / "envs")
 
@@ -169,18 +172,27 @@ def grade_folder(zip_path: Path, folder: Path, work: Path) -> tuple[list[dict], 
     notebooks = sorted(folder.glob("*.ipynb"))
     if not notebooks:
         raise SystemExit(f"no .ipynb in {folder}: pass the folder of submitted notebooks")
-    grade, rows = grader(zip_path, work), []
+    grade, rows, failed = grader(zip_path, work), [], []
     for notebook in notebooks:
-        graded = grade(notebook)
+        try:
+            graded = grade(notebook)
+        except SystemExit as failure:  # one notebook's: the class is graded all the same
+            failed.append(f"{notebook.name}: {failure}")
+            rows.append({"notebook": notebook.name, "total": "not graded"})
+            print(f"{notebook.name:<40} not graded (see the end)")
+            continue
         total = sum(s for s, _ in graded.values())
         rows.append({"notebook": notebook.name} | {q: s for q, (s, _) in graded.items()})
         rows[-1]["total"] = total
         print(f"{notebook.name:<40} {total:g} / {sum(m for _, m in graded.values()):g}")
+    columns = [*dict.fromkeys(k for row in rows for k in row if k != "total"), "total"]
     with open(folder / "scores.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer = csv.DictWriter(f, fieldnames=columns)
         writer.writeheader()
         writer.writerows(rows)
     print(f"scores: {folder / 'scores.csv'}")
+    if failed:
+        raise SystemExit("not graded, marked so in scores.csv:\n" + "\n".join(failed))
     return rows, grade.python
 
 
@@ -193,7 +205,9 @@ def report(graded: dict[str, tuple[float, float]], result: Path) -> dict:
     commit = env("COMMIT_URL") or f"{repository}/commit/{env('GITHUB_SHA', '')}"
 
     def whole(points):  # Classroom 50 takes integers; otter gives floats
-        return int(points) if float(points).is_integer() else points
+        if not float(points).is_integer():
+            raise SystemExit(f"{points} points: Classroom 50 takes whole points only")
+        return int(points)
 
     tests = [
         {"test-name": q, "passed": s >= m, "score": whole(s), "max-score": whole(m)}
@@ -213,7 +227,7 @@ def report(graded: dict[str, tuple[float, float]], result: Path) -> dict:
         "tests": tests,
     }
     result.write_text(json.dumps(data, indent=2) + "\n")
-    if env("GITHUB_STEP_SUMMARY"):
+    if env("GITHUB_STEP_SUMMARY") and not env("CLASSROOM50_BUNDLE_DIR"):  # (its runner's own)
         rows = [(t["test-name"], t["score"], t["max-score"]) for t in tests]
         rows.append(("**total**", data["score"], data["max-score"]))
         with open(env("GITHUB_STEP_SUMMARY"), "a") as f:

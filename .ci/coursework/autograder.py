@@ -13,7 +13,9 @@ folder = Path(sys.argv[1]) if len(sys.argv) > 1 else here
 zips = list(folder.glob("*.zip"))
 if len(zips) != 1:
     sys.exit(f"{folder} holds {len(zips)} zips: put the chapter's autograder zip there, alone")
-subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "pyyaml", "psutil"], check=True)
+pip = [sys.executable, "-m", "pip", "install", "--quiet", "pyyaml", "psutil"]
+if subprocess.run(pip).returncode != 0:
+    sys.exit("could not install pyyaml and psutil, which grading needs (pip's message above)")
 work = Path(os.environ.get("RUNNER_TEMP", folder)) / "grading"
 command = [here / "gradescope.py", "--zip", zips[0], "--submissions", ".", "--work", work]
 sys.exit(subprocess.run([sys.executable, *map(str, command), "--result", "result.json"]).returncode)

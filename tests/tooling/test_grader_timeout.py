@@ -2,7 +2,8 @@
 output; one past PATIENCE seconds is killed with every process it started, the kernel-like child
 in a session of its own too, and run once more; twice, and it raises. .ci/assign.py runs each
 chapter's `otter assign` so: a chapter that hangs twice, or fails, is named at the end with the
-end of its output, the others are made, and it exits 1."""
+end of its output, the others are made, and it exits 1. And gradescope.report, the points of
+one notebook for GitHub (result.json in Classroom 50's form, and the job's summary)."""
 
 import os
 import subprocess
@@ -35,6 +36,36 @@ def test_a_run_that_ends_gives_its_status_and_output(tmp_path):
         [sys.executable, "-c", code], tmp_path, dict(os.environ), label="x"
     )
     assert (status, output) == (3, "graded\n")
+
+
+def test_a_run_that_hangs_once_gives_the_second_runs_status_and_output(tmp_path):
+    # hangs while the marker is missing, which the first run leaves for the second
+    code = (
+        "import pathlib, sys, time\n"
+        "marker = pathlib.Path('ran')\n"
+        "if not marker.exists():\n"
+        "    marker.touch(); time.sleep(300)\n"
+        "print('graded'); sys.exit(0)"
+    )
+    status, output = gradescope.run_patiently(
+        [sys.executable, "-c", code], tmp_path, dict(os.environ), label="x", patience=3
+    )
+    assert (status, output) == (0, "graded\n")
+
+
+def test_a_grade_reported_for_github_is_whole_points_in_classroom_50s_form(tmp_path, monkeypatch):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.delenv("CLASSROOM50_BUNDLE_DIR", raising=False)
+    data = gradescope.report({"ex7_2": (2.0, 2.0), "ex7_3": (0.0, 3.0)}, tmp_path / "r.json")
+    assert (data["score"], data["max-score"]) == (2, 5)
+    assert [(t["test-name"], t["passed"], t["score"]) for t in data["tests"]] == [
+        ("ex7_2", True, 2),
+        ("ex7_3", False, 0),
+    ]
+    assert "| ex7_3 | 0 | 3 |" in summary.read_text()
+    with pytest.raises(SystemExit, match=r"1\.5 points: Classroom 50 takes whole points only"):
+        gradescope.report({"ex7_2": (1.5, 2.0)}, tmp_path / "r.json")
 
 
 def test_a_run_past_its_time_is_killed_with_its_kernel_and_run_once_more(
