@@ -117,6 +117,11 @@ def graded(tmp_path_factory):
     template, bundle = out / "github" / CHAPTER, out / "classroom50" / CHAPTER
     workflow = yaml.safe_load((template / ".github" / "workflows" / "grade.yml").read_text())
     steps = workflow["jobs"]["grade"]["steps"]
+    gh = folder / "bin" / "gh"  # GitHub's CLI, answering the fetch step with the zip
+    gh.parent.mkdir()
+    calls = folder / "gh-calls"
+    gh.write_text(f'#!/bin/sh\necho "$GH_TOKEN $*" >> "{calls}"\nexec cat "{zip_path}"\n')
+    gh.chmod(0o755)
     runner_python = folder / "runner-python"  # a bare Python 3.11, as actions/setup-python leaves
     base = getattr(sys, "_base_executable", sys.executable)
     subprocess.run([base, "-m", "venv", runner_python], check=True)
@@ -135,22 +140,23 @@ def graded(tmp_path_factory):
         env |= {"GITHUB_STEP_SUMMARY": str(runner_temp / "summary.md")}
         env |= {"GITHUB_REPOSITORY_OWNER": "school", "GITHUB_REPOSITORY": f"school/{who}"}
         env |= {"GITHUB_SHA": "c0ffee", "GITHUB_RUN_ID": "1"}
-        env["PATH"] = f"{runner_python / 'bin'}{os.pathsep}{env['PATH']}"
+        env["PATH"] = os.pathsep.join([str(gh.parent), str(runner_python / "bin"), env["PATH"]])
         env.pop("VIRTUAL_ENV", None)
         if who == "partial":  # Classroom 50: its bundle, fetched and unpacked; its variables
             env |= CLASSROOM50 | {"CLASSROOM50_BUNDLE_DIR": str(runner_temp / "bundle")}
             shutil.copytree(bundle, runner_temp / "bundle")
             commands = [f"python {runner_temp / 'bundle' / 'autograder.py'}"]
-        else:  # the workflow's commands, the zip where its fetch step puts it
-            (runner_temp / "autograder").mkdir()
-            shutil.copy2(zip_path, runner_temp / "autograder" / f"{CHAPTER}.zip")
-            commands = [s["run"] for s in steps if "run" in s and s.get("id") != "fetch"]
+        else:  # the workflow's commands, its fetch step's among them
+            env |= {"GH_TOKEN": "a-token", "AUTOGRADERS": "school/vicourse-autograders"}
+            commands = [s["run"] for s in steps if "run" in s]
         for command in commands:
             subprocess.run(["bash", "-c", command], cwd=repo, env=env, check=True, timeout=900)
         summary = runner_temp / "summary.md"  # none under Classroom 50, whose runner writes it
         summary = summary.read_text() if summary.is_file() else ""
         github[who] = (json.loads((repo / "result.json").read_text()), summary)
     yield dict(
+        gh_calls=calls.read_text().splitlines(),
+        fetch=next(s for s in steps if s.get("id") == "fetch")["run"],
         zip=zip_path,
         python=python,
         scores=scores,
@@ -238,10 +244,18 @@ def test_the_github_template_holds_the_notebook_the_workflow_and_the_grader_not_
     steps = workflow["jobs"]["grade"]["steps"]
     (setup,) = [s for s in steps if s.get("uses", "").startswith("actions/setup-python@")]
     assert setup["with"]["python-version"] == assign.PYTHON_VERSION
-    (fetch,) = [s for s in steps if s.get("id") == "fetch"]  # the zip where the test puts it
+    (fetch,) = [s for s in steps if s.get("id") == "fetch"]
     assert fetch["env"]["GH_TOKEN"] == "${{ secrets.AUTOGRADERS_TOKEN }}"
-    assert '> "$RUNNER_TEMP/autograder/$CHAPTER.zip"' in fetch["run"]
     assert not [s for s in steps if "classroom" in s.get("uses", "")]
+
+
+def test_the_fetch_step_reads_the_chapters_zip_from_the_autograders_repository(graded, tmp_path):
+    url = f"repos/school/vicourse-autograders/contents/{CHAPTER}.zip"
+    call = f"a-token api -H Accept: application/vnd.github.raw {url}"
+    assert graded["gh_calls"] == [call, call]  # the solution's run and the student's
+    env = {**os.environ, "GH_TOKEN": "", "RUNNER_TEMP": str(tmp_path), "CHAPTER": CHAPTER}
+    done = subprocess.run(["bash", "-c", graded["fetch"]], env=env, capture_output=True, text=True)
+    assert done.returncode == 1 and "No secret AUTOGRADERS_TOKEN" in done.stdout
 
 
 def test_no_file_of_the_template_holds_a_graded_test(graded):
