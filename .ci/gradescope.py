@@ -107,7 +107,7 @@ def run_patiently(
     """Run a command, after prepare(); its exit status and output. One that runs past patience
     seconds (PATIENCE unless given) is killed with every process it started and run once more,
     after prepare(); twice, and subprocess.TimeoutExpired is raised, with the last run's output."""
-    patience = patience or PATIENCE
+    patience = PATIENCE if patience is None else patience
     for attempt in range(2):
         prepare()
         with tempfile.TemporaryFile("w+") as output:

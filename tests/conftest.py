@@ -2,6 +2,7 @@
 said), so a failure is reproducible and a false alarm has probability below 1e-6 per check.
 """
 
+import ast
 import functools
 import os
 import re
@@ -205,6 +206,31 @@ def visible_text(cells) -> str:
             continue
         kept.append(source)
     return "\n".join(kept)
+
+
+def graded_questions(nb) -> list[tuple[dict, list]]:
+    """(its config, the code cells between its BEGIN TESTS and END TESTS) for each question of
+    a master notebook: the autograder's tests, a public one and then, for an autograded
+    question, a hidden one (first line `# HIDDEN`)."""
+    found, inside = [], False
+    for cell in nb.cells:
+        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
+            found.append((yaml.safe_load(cell.source.split("\n", 1)[1]), []))
+        elif cell.cell_type == "raw":
+            inside = cell.source.strip() == "# BEGIN TESTS"
+        elif inside and cell.cell_type == "code":
+            found[-1][1].append(cell)
+    return found
+
+
+def functions_defined(sources: list[str], filename: str) -> dict:
+    """{name: function} of the test_ functions that these cells define (not their calls)."""
+    namespace = {}
+    for source in sources:
+        tree = ast.parse(source)
+        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
+        exec(compile(tree, filename, "exec"), namespace)
+    return {k: v for k, v in namespace.items() if k.startswith("test_")}
 
 
 def copy_of_the_working_tree(target: Path) -> Path:

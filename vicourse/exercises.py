@@ -296,11 +296,10 @@ def verify(name: str, fn: Callable) -> None:
 
 
 def _expected(exercise: Exercise, reference: Callable, inputs: dict) -> Case:
-    """What `reference` gives on `inputs`: its outputs, and their gradients where they count
-    (on copies of the inputs, so that the learner's function gets them untouched)."""
-    fresh = {k: v.clone() if isinstance(v, torch.Tensor) else v for k, v in inputs.items()}
-    wrt = [fresh[k].requires_grad_() for k in exercise.grad_wrt]
-    values = _as_tuple(reference(**fresh))
+    """What `reference` gives on `inputs` (a draw of their own, which the learner's function
+    never had): its outputs, and their gradients where they count."""
+    wrt = [inputs[k].requires_grad_() for k in exercise.grad_wrt]
+    values = _as_tuple(reference(**inputs))
     grads = torch.autograd.grad(weighted_sum(values), wrt, materialize_grads=True) if wrt else ()
     values = tuple(v.detach().to(DTYPE) for v in values)
     return Case(inputs, values, dict(zip(exercise.grad_wrt, grads, strict=True)))
@@ -351,10 +350,10 @@ def verify_unseen(name: str, fn: Callable, reference: Callable, seed: int | None
     Raises ExerciseFailed, whose message names the seed.
     """
     seed = _grading_seed() if seed is None else seed
-    exercise = EXERCISES[name]
+    exercise, fresh = EXERCISES[name], draw(name, seed)  # fn may change the inputs it gets
 
-    def expected(i: int) -> Case:  # on inputs drawn afresh: fn may have changed its own
-        return _expected(exercise, reference, draw(name, seed)[i])
+    def expected(i: int) -> Case:
+        return _expected(exercise, reference, fresh[i])
 
     passed, text = _report(name, fn, lambda: draw(name, seed), expected, f" (seed {seed})")
     if not passed:

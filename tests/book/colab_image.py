@@ -33,6 +33,11 @@ MISSING = "# Needed by them but not in Colab's image (pip adds them): "
 GPU_ONLY = re.compile(r"(nvidia|cuda|triton)\b", re.IGNORECASE)
 
 
+def normal(name: str) -> str:
+    """A package's name as pip compares names (PEP 503): jupyter_client, Jupyter-Client alike."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
 def python_version() -> str:
     """The Python (major.minor) that colab_image.txt was resolved for."""
     (line,) = [x for x in IMAGE.read_text().splitlines() if x.startswith("# python: ")]
@@ -108,10 +113,10 @@ def refresh(source: str) -> Path:
         pip += ["--report", str(report), "-c", str(constraints), *requirements()]
         subprocess.run(pip, check=True)
         resolved = [p["metadata"] for p in json.loads(report.read_text())["install"]]
-    normal = {re.sub(r"[-_.]+", "-", n).lower(): n for n in colab}
+    named = {normal(n): n for n in colab}
     listed, missing = [], []
     for package in sorted(resolved, key=lambda p: p["name"].lower()):
-        name = normal.get(re.sub(r"[-_.]+", "-", package["name"]).lower())
+        name = named.get(normal(package["name"]))
         if name is None:
             missing.append(package["name"])
         elif not GPU_ONLY.match(name):

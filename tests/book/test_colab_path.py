@@ -33,6 +33,7 @@ from pathlib import Path
 import colab_image
 import pytest
 import torch
+from colab_image import normal
 from conftest import ROOT, copy_of_the_working_tree, load_tool, require
 from filelock import FileLock
 from packaging.version import Version
@@ -91,10 +92,6 @@ def pip(python: str, *args: str) -> None:
 def installed(python) -> dict[str, str]:
     out = run([python, "-m", "pip", "list", "--format", "json"]).stdout
     return {normal(p["name"]): p["version"] for p in json.loads(out)}
-
-
-def normal(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def mismatched(python, pins: dict[str, str]) -> dict:

@@ -17,7 +17,15 @@ import zipfile
 
 import nbformat
 import pytest
-from conftest import ROOT, load_tool, require, solution_lines, visible_text
+from conftest import (
+    ROOT,
+    functions_defined,
+    graded_questions,
+    load_tool,
+    require,
+    solution_lines,
+    visible_text,
+)
 from filelock import FileLock
 
 assign = load_tool("assign")
@@ -173,29 +181,16 @@ def test_the_instructors_table_agrees_with_the_notebooks():
 def grader_cells(nb) -> list:
     """The code cells between a question's BEGIN TESTS and END TESTS: the autograder's tests,
     each question's public test and then its hidden one (first line `# HIDDEN`)."""
-    found, inside = [], False
-    for cell in nb.cells:
-        if cell.cell_type == "raw":
-            inside = cell.source.strip() == "# BEGIN TESTS"
-        elif inside and cell.cell_type == "code":
-            found.append(cell)
-    return found
+    return [cell for _, cells in graded_questions(nb) for cell in cells]
 
 
 def grader_tests(path):
     """{exercise: the test function of each code question}, from the chapter's BEGIN TESTS
     cells: the functions that otter assign copies into the autograder's tests/ (a hidden
     test's exercise is named with _unseen after it)."""
-    found = {}
-    for cell in grader_cells(nbformat.read(path, as_version=4)):
-        tree = ast.parse(cell.source)
-        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-        namespace = {}
-        exec(compile(tree, path.name, "exec"), namespace)
-        for key, fn in namespace.items():
-            if key.startswith("test_"):
-                found[key.removeprefix("test_")] = fn
-    return found
+    sources = [cell.source for cell in grader_cells(nbformat.read(path, as_version=4))]
+    tests = functions_defined(sources, path.name)
+    return {key.removeprefix("test_"): fn for key, fn in tests.items()}
 
 
 def test_check_and_the_grader_agree_on_the_solution_and_every_wrong_answer(capsys):

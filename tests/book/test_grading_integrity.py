@@ -14,15 +14,13 @@ the public test and fail the hidden one; a wrapper around the package's or torch
 fails both. The hidden tests catch shortcuts: they are no sandbox against code that sets out to
 defeat the grader in its own process (turning the watch off and on again, threads)."""
 
-import ast
 import json
 import math
 
 import nbformat
 import pytest
 import torch
-import yaml
-from conftest import ROOT, load_tool
+from conftest import ROOT, functions_defined, graded_questions, load_tool
 
 import vicourse
 from vicourse import exercises
@@ -36,25 +34,12 @@ HIDDEN = "# HIDDEN"  # the first line that makes otter assign keep a test out of
 
 def questions(nb) -> list[tuple[dict, list[str]]]:
     """(config, the sources of its test cells) for each question of a master notebook."""
-    found, inside = [], None
-    for cell in nb.cells:
-        if cell.cell_type == "raw" and cell.source.startswith("# BEGIN QUESTION"):
-            found.append((yaml.safe_load(cell.source.split("\n", 1)[1]), []))
-        elif cell.cell_type == "raw":
-            inside = cell.source.strip() == "# BEGIN TESTS"
-        elif inside and cell.cell_type == "code":
-            found[-1][1].append(cell.source)
-    return found
+    return [(config, [c.source for c in cells]) for config, cells in graded_questions(nb)]
 
 
 def defined(sources: list[str]) -> dict:
     """{name: function} of the test functions that the cells define (not their calls)."""
-    namespace = {}
-    for source in sources:
-        tree = ast.parse(source)
-        tree.body = [node for node in tree.body if isinstance(node, ast.FunctionDef)]
-        exec(compile(tree, "a test cell", "exec"), namespace)
-    return {k: v for k, v in namespace.items() if k.startswith("test_")}
+    return functions_defined(sources, "a test cell")
 
 
 def graded() -> dict[str, tuple]:
